@@ -1,0 +1,267 @@
+//! Platform endpoints declared in the file (`[[pve]]`, `[[pbs]]`, `[[pmg]]`, `[[truenas]]`): their raw
+//! TOML shape and the validated [`EndpointConfig`].
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::parse::{config_error, secs};
+use super::secret::Secret;
+use super::url::HttpUrl;
+use crate::error::Result;
+
+/// Allowed range of a per-endpoint poll interval, in seconds.
+pub(super) const POLL_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
+
+/// The platform an endpoint belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndpointKind {
+    /// Proxmox VE.
+    Pve,
+    /// Proxmox Backup Server.
+    Pbs,
+    /// Proxmox Mail Gateway.
+    Pmg,
+    /// TrueNAS SCALE/CORE.
+    Truenas,
+}
+
+impl EndpointKind {
+    /// The name of its array of tables in the file (`pve`, `pbs`, `pmg`, `truenas`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Pve => "pve",
+            EndpointKind::Pbs => "pbs",
+            EndpointKind::Pmg => "pmg",
+            EndpointKind::Truenas => "truenas",
+        }
+    }
+
+    /// The platform's usual API port, used when `host` names neither scheme nor port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            EndpointKind::Pve | EndpointKind::Pmg => 8006,
+            EndpointKind::Pbs => 8007,
+            EndpointKind::Truenas => 443,
+        }
+    }
+}
+
+/// A validated endpoint to monitor. Secrets are [`Secret`]s and never appear in `Debug` output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// Which platform.
+    pub kind: EndpointKind,
+    /// Unique name within its kind.
+    pub name: String,
+    /// Base URL; a bare `host` becomes `https://host:<default port>`.
+    pub host: HttpUrl,
+    /// Proxmox API token id, `user@realm!tokenname`.
+    pub token_name: Option<String>,
+    /// Proxmox API token secret.
+    pub token_value: Option<Secret>,
+    /// TrueNAS API key.
+    pub api_key: Option<Secret>,
+    /// Login user (Proxmox `user@realm`, TrueNAS username).
+    pub user: Option<String>,
+    /// Login password.
+    pub password: Option<Secret>,
+    /// Pinned SHA-256 certificate fingerprint: 64 lower-case hex digits, no separators.
+    pub fingerprint: Option<String>,
+    /// Whether to verify the TLS certificate against the system roots (pinning works either way).
+    pub verify_ssl: bool,
+    /// Poll interval of this endpoint (its own, or the `[polling]` default of its kind).
+    pub poll_interval: Duration,
+}
+
+/// One `[[kind]]` table as written in the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEndpoint {
+    name: Option<String>,
+    host: Option<String>,
+    token_name: Option<String>,
+    token_value: Option<Secret>,
+    api_key: Option<Secret>,
+    user: Option<String>,
+    password: Option<Secret>,
+    fingerprint: Option<String>,
+    verify_ssl: Option<bool>,
+    poll_interval_secs: Option<u64>,
+}
+
+/// Validates the `[[kind]]` tables, in order; `default_interval` applies where none is given.
+pub(super) fn validate_all(
+    kind: EndpointKind,
+    raw: Vec<RawEndpoint>,
+    default_interval: Duration,
+) -> Result<Vec<EndpointConfig>> {
+    let mut names = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = format!("{}[{i}]", kind.as_str());
+            let endpoint = validate(kind, &at, r, default_interval)?;
+            if !names.insert(endpoint.name.clone()) {
+                return Err(config_error(
+                    &format!("{at}.name"),
+                    &endpoint.name,
+                    format!("a name not used by another [[{}]] entry", kind.as_str()),
+                ));
+            }
+            Ok(endpoint)
+        })
+        .collect()
+}
+
+/// Validates one table found at `at` (e.g. `pve[0]`).
+fn validate(
+    kind: EndpointKind,
+    at: &str,
+    raw: RawEndpoint,
+    default_interval: Duration,
+) -> Result<EndpointConfig> {
+    let key = |field: &str| format!("{at}.{field}");
+    let name = raw.name.as_deref().unwrap_or_default();
+    if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(config_error(
+            &key("name"),
+            name,
+            "a name of 1-64 characters",
+        ));
+    }
+    let host_text = raw.host.as_deref().unwrap_or_default();
+    let host = HttpUrl::parse(host_text, Some((true, kind.default_port())))
+        .map_err(|why| config_error(&key("host"), host_text, why))?;
+    check_credentials(kind, &key, &raw)?;
+    let fingerprint = raw
+        .fingerprint
+        .as_deref()
+        .map(|f| {
+            normalise_fingerprint(f).ok_or_else(|| {
+                config_error(
+                    &key("fingerprint"),
+                    f,
+                    "a SHA-256 fingerprint: 64 hex digits, optionally colon-separated",
+                )
+            })
+        })
+        .transpose()?;
+    let poll_interval = match raw.poll_interval_secs {
+        Some(s) => secs(&key("poll_interval_secs"), s, POLL_RANGE)?,
+        None => default_interval,
+    };
+    Ok(EndpointConfig {
+        kind,
+        name: name.to_owned(),
+        host,
+        token_name: raw.token_name,
+        token_value: raw.token_value,
+        api_key: raw.api_key,
+        user: raw.user,
+        password: raw.password,
+        fingerprint,
+        verify_ssl: raw.verify_ssl.unwrap_or(true),
+        poll_interval,
+    })
+}
+
+/// Requires one complete set of credentials of the kind: a Proxmox API token (`token_name` +
+/// `token_value`) or user + password; for TrueNAS an `api_key` or user + password.
+fn check_credentials(
+    kind: EndpointKind,
+    key: &dyn Fn(&str) -> String,
+    raw: &RawEndpoint,
+) -> Result<()> {
+    let RawEndpoint {
+        token_name,
+        token_value,
+        api_key,
+        user,
+        password,
+        ..
+    } = raw;
+    let present = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let secret = |s: &Option<Secret>| s.as_ref().is_some_and(|v| !v.expose().is_empty());
+    let login = match (present(user), secret(password)) {
+        (true, true) => true,
+        (false, false) => false,
+        (true, false) => return Err(config_error(&key("password"), "", "a password for `user`")),
+        (false, true) => return Err(config_error(&key("user"), "", "a user for `password`")),
+    };
+    let token = if kind == EndpointKind::Truenas {
+        if token_name.is_some() || token_value.is_some() {
+            return Err(config_error(
+                &key("token_name"),
+                token_name.as_deref().unwrap_or(""),
+                "no token_name/token_value for TrueNAS: use api_key, or user and password",
+            ));
+        }
+        secret(api_key)
+    } else {
+        if api_key.is_some() {
+            return Err(config_error(
+                &key("api_key"),
+                "***",
+                "api_key only for [[truenas]]: use token_name and token_value, or user and password",
+            ));
+        }
+        match (token_name.as_deref(), secret(token_value)) {
+            (Some(id), true) if is_proxmox_token_id(id) => true,
+            (Some(id), true) => {
+                return Err(config_error(
+                    &key("token_name"),
+                    id,
+                    "a token id like pulse-monitor@pam!pulse",
+                ))
+            }
+            (Some(id), false) => {
+                return Err(config_error(
+                    &key("token_value"),
+                    id,
+                    "the secret of token_name",
+                ))
+            }
+            (None, true) => {
+                return Err(config_error(
+                    &key("token_name"),
+                    "",
+                    "the token id of token_value",
+                ))
+            }
+            (None, false) => false,
+        }
+    };
+    if token || login {
+        Ok(())
+    } else {
+        let allowed = if kind == EndpointKind::Truenas {
+            "credentials: api_key, or user and password"
+        } else {
+            "credentials: token_name and token_value, or user and password"
+        };
+        Err(config_error(&key("credentials"), "", allowed))
+    }
+}
+
+/// Whether `id` has the Proxmox token id shape `user@realm!name`.
+fn is_proxmox_token_id(id: &str) -> bool {
+    match id
+        .split_once('@')
+        .and_then(|(user, rest)| Some((user, rest.split_once('!')?)))
+    {
+        Some((user, (realm, name))) => !user.is_empty() && !realm.is_empty() && !name.is_empty(),
+        None => false,
+    }
+}
+
+/// A fingerprint as 64 lower-case hex digits, if `input` is one (colons and spaces allowed).
+fn normalise_fingerprint(input: &str) -> Option<String> {
+    let hex: String = input
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+}

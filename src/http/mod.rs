@@ -1,0 +1,23 @@
+//! actix-web wiring: one module per API area, each exposing `configure`, assembled in [`routes`].
+
+pub mod auth;
+pub mod errors;
+pub mod health;
+pub mod resources;
+pub mod security;
+pub mod system;
+pub mod ui;
+pub mod ws;
+
+use actix_web::web;
+
+/// Assembles every route of the main listener.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    errors::configure_extractors(cfg);
+    health::configure(cfg);
+    security::configure(cfg);
+    resources::configure(cfg);
+    system::configure(cfg);
+    ws::configure(cfg);
+    ui::configure(cfg);
+}

@@ -1,0 +1,104 @@
+//! The `pulse` binary: parses the command line and runs the chosen command.
+//!
+//! Exit codes (SPEC §2): 0 success, 2 bad usage or invalid configuration, 1 runtime failure.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use pulse::cli::{AdminCommand, Cli, Command, ServeArgs, TokenCommand};
+use pulse::error::Error;
+use pulse::{app, auth, store::Store, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args, false),
+        Command::Demo(args) => serve(args, true),
+        Command::Token(TokenCommand::Create {
+            data_dir,
+            name,
+            scopes,
+            org,
+        }) => Store::open(&data_dir)
+            .and_then(|store| auth::create_token(&store, &name, &scopes, org.as_deref(), None))
+            .map(|(raw, _)| println!("{raw}")),
+        Command::Admin(AdminCommand::ResetPassword { data_dir, user }) => Store::open(&data_dir)
+            .and_then(|store| auth::reset_password(&store, &user))
+            .map(|password| println!("{password}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pulse: {e}");
+            match e {
+                Error::Config { .. } | Error::Validation { .. } => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+/// Runs the server (and, for `demo`, the simulators) until SIGINT/SIGTERM; SIGHUP reloads.
+fn serve(args: ServeArgs, demo: bool) -> pulse::Result<()> {
+    let demo_dir =
+        if demo && args.data_dir.is_none() && std::env::var_os("PULSE_DATA_DIR").is_none() {
+            Some(tempfile_dir()?)
+        } else {
+            None
+        };
+    let data_dir = args.data_dir.clone().or_else(|| demo_dir.clone());
+    let mut settings = app::load_settings(args.config.clone(), data_dir.clone(), args.listen)?;
+    telemetry::init_logging(settings.log_format, settings.log_level);
+    let demo_login = if demo {
+        Some(pulse::sim::demo::prepare(&mut settings))
+    } else {
+        None
+    };
+
+    let system = actix::System::new();
+    let result = system.block_on(async move {
+        let running = app::start(settings).await?;
+        println!("Pulse listening on http://{}", running.http_addr);
+        if let Some((user, pass)) = &demo_login {
+            pulse::sim::demo::start(&running).await?;
+            println!("Demo login: {user} / {pass}");
+        }
+        wait_for_signals(&running, args).await;
+        running.stop().await;
+        Ok(())
+    });
+    if let Some(dir) = demo_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+/// Waits for SIGINT or SIGTERM; reloads the configuration on SIGHUP.
+async fn wait_for_signals(running: &app::Running, args: ServeArgs) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => match app::load_settings(args.config.clone(), args.data_dir.clone(), args.listen) {
+                Ok(fresh) => running.state.reload(fresh),
+                Err(e) => tracing::error!(error = %e, "configuration reload failed; keeping the current one"),
+            },
+        }
+    }
+    tracing::info!("shutting down");
+}
+
+/// A fresh temporary data dir for `pulse demo`.
+fn tempfile_dir() -> pulse::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("pulse-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("temp dir: {e}")))?;
+    Ok(dir)
+}

@@ -1,0 +1,11 @@
+//! The domain actors: the supervision tree of tenants, each tenant's registry, and (later)
+//! collectors, alert engine and notifier. Pure rules live in `pulse-model`; this module only wires
+//! them to actors and timers.
+
+pub mod clock;
+pub mod query;
+pub mod registry;
+pub mod tenant;
+
+pub use registry::{HubItem, Registry};
+pub use tenant::{TenantHandle, Tenants};

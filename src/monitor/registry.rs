@@ -1,0 +1,334 @@
+//! The Registry actor: owns one tenant's unified resources.
+//!
+//! It ingests source snapshots, marks stale sources on a timer, and publishes one diff per tick to
+//! the tenant's fan-out hub. Ticks are leading-edge throttled: a change after a quiet period is
+//! published at once (low latency), further changes within the coalescing window wait for its end
+//! (one frame per window). Every published diff carries a sequence number so a client that takes a
+//! full snapshot can splice it exactly with the deltas queued around it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use pulse_actors::{ExitGuard, Hub};
+use pulse_model::{RegistryState, Resource, SourceSnapshot};
+use serde_json::{json, Value};
+
+use super::clock;
+use super::query::{self, Aggregations, ResourcePage, ResourceQuery};
+use crate::telemetry::names;
+
+/// Mailbox capacity of a registry: collectors and ingest handlers use `try_send`/`send`.
+pub const MAILBOX_CAPACITY: usize = 4096;
+/// How often stale sources are looked for.
+const STALE_SWEEP: Duration = Duration::from_secs(1);
+
+/// What the registry publishes to its hub.
+#[derive(Debug, Clone)]
+pub enum HubItem {
+    /// One `rawData` delta frame, already serialised once for every subscriber.
+    Delta {
+        /// Incarnation of the registry that produced it.
+        epoch: u64,
+        /// Position in this incarnation's sequence of diffs.
+        seq: u64,
+        /// The complete WebSocket frame text.
+        frame: Arc<str>,
+    },
+    /// The registry restarted: every subscriber must resync from a full state.
+    Reset,
+}
+
+/// A full state at a known position of the diff sequence.
+#[derive(Debug, Clone)]
+pub struct FullState {
+    /// Incarnation of the registry.
+    pub epoch: u64,
+    /// The last diff included in this state.
+    pub seq: u64,
+    /// The `data` object of `initialState` (and `/api/state`), serialised.
+    pub data: Arc<str>,
+}
+
+/// The Registry actor of one tenant.
+pub struct Registry {
+    org: String,
+    state: RegistryState,
+    hub: Hub<HubItem>,
+    epoch: u64,
+    seq: u64,
+    coalesce: Duration,
+    last_flush: Option<Instant>,
+    flush_scheduled: bool,
+    health: BTreeMap<String, bool>,
+    health_dirty: bool,
+    stats: Value,
+    last_update: i64,
+    full_cache: Option<FullState>,
+    _guard: ExitGuard,
+}
+
+impl Registry {
+    /// A registry for `org` publishing to `hub`, coalescing changes within `coalesce`.
+    pub fn new(org: String, hub: Hub<HubItem>, coalesce: Duration, guard: ExitGuard) -> Self {
+        Registry {
+            org,
+            state: RegistryState::new(),
+            hub,
+            epoch: rand::random::<u64>() >> 12,
+            seq: 0,
+            coalesce,
+            last_flush: None,
+            flush_scheduled: false,
+            health: BTreeMap::new(),
+            health_dirty: false,
+            stats: json!({}),
+            last_update: clock::now_millis(),
+            full_cache: None,
+            _guard: guard,
+        }
+    }
+
+    fn stats_value(&self) -> Value {
+        serde_json::to_value(Aggregations::of(self.state.resources())).unwrap_or(Value::Null)
+    }
+
+    /// Schedules a flush: at once after a quiet period, else at the end of the window.
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flush_scheduled {
+            return;
+        }
+        self.flush_scheduled = true;
+        let delay = self
+            .last_flush
+            .map(|t| self.coalesce.saturating_sub(t.elapsed()))
+            .unwrap_or_default();
+        ctx.run_later(delay, |act, _| act.flush());
+    }
+
+    /// Publishes everything pending as one diff; does nothing when nothing changed.
+    fn flush(&mut self) {
+        self.flush_scheduled = false;
+        let diff = self.state.take_diff();
+        let stats = self.stats_value();
+        let stats_changed = stats != self.stats;
+        if diff.is_empty() && !self.health_dirty && !stats_changed {
+            return;
+        }
+        self.last_flush = Some(Instant::now());
+        self.seq += 1;
+        self.last_update = clock::now_millis();
+        self.full_cache = None;
+        let mut data = serde_json::Map::new();
+        if !diff.is_empty() {
+            data.insert(
+                "resourceDelta".into(),
+                serde_json::to_value(&diff).unwrap_or(Value::Null),
+            );
+        }
+        if self.health_dirty {
+            data.insert("connectionHealth".into(), json!(self.health));
+            self.health_dirty = false;
+        }
+        if stats_changed {
+            data.insert("stats".into(), stats.clone());
+            self.stats = stats;
+        }
+        data.insert("lastUpdate".into(), json!(self.last_update));
+        let frame = json!({"type": "rawData", "data": data, "timestamp": self.last_update});
+        let report = self.hub.publish(HubItem::Delta {
+            epoch: self.epoch,
+            seq: self.seq,
+            frame: Arc::from(frame.to_string()),
+        });
+        metrics::counter!(names::REGISTRY_DIFFS, "org" => self.org.clone()).increment(1);
+        metrics::gauge!(names::REGISTRY_RESOURCES, "org" => self.org.clone())
+            .set(self.state.len() as f64);
+        if report.newly_lagged > 0 {
+            metrics::counter!(names::WS_DROPPED, "org" => self.org.clone())
+                .increment(report.newly_lagged as u64);
+        }
+    }
+
+    /// The full state at the current sequence position (flushing anything pending first).
+    fn full_state(&mut self) -> FullState {
+        if self.state.has_pending() || self.health_dirty {
+            self.flush();
+        }
+        if let Some(cached) = &self.full_cache {
+            if cached.seq == self.seq {
+                return cached.clone();
+            }
+        }
+        let data = state_json(
+            self.state.resources(),
+            &self.health,
+            &self.stats,
+            self.last_update,
+        );
+        let full = FullState {
+            epoch: self.epoch,
+            seq: self.seq,
+            data: Arc::from(data),
+        };
+        self.full_cache = Some(full.clone());
+        full
+    }
+}
+
+/// Serialises the `initialState` data object without building an intermediate `Value` tree.
+fn state_json<'a>(
+    resources: impl Iterator<Item = &'a Resource>,
+    health: &BTreeMap<String, bool>,
+    stats: &Value,
+    last_update: i64,
+) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    out.push_str("{\"resources\":[");
+    for (i, r) in resources.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if let Ok(s) = serde_json::to_string(r) {
+            out.push_str(&s);
+        }
+    }
+    out.push_str("],\"activeAlerts\":[],\"recentlyResolved\":[],\"connectionHealth\":");
+    out.push_str(&serde_json::to_string(health).unwrap_or_else(|_| "{}".into()));
+    out.push_str(",\"stats\":");
+    out.push_str(&stats.to_string());
+    out.push_str(",\"lastUpdate\":");
+    out.push_str(&last_update.to_string());
+    out.push('}');
+    out
+}
+
+impl Actor for Registry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.stats = self.stats_value();
+        // Subscribers hold state of an earlier incarnation (if any): make them resync.
+        self.hub.publish(HubItem::Reset);
+        ctx.run_interval(STALE_SWEEP, |act, ctx| {
+            if act.state.mark_stale(clock::now()) > 0 {
+                act.schedule_flush(ctx);
+            }
+        });
+        tracing::info!(org = %self.org, epoch = self.epoch, "registry started");
+    }
+}
+
+/// Merge a source snapshot into the tenant's resources.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct Ingest(pub SourceSnapshot);
+
+impl Handler<Ingest> for Registry {
+    type Result = usize;
+
+    fn handle(&mut self, msg: Ingest, ctx: &mut Self::Context) -> usize {
+        let scope = msg.0.scope.clone();
+        let changed = self.state.ingest(msg.0, clock::now());
+        metrics::counter!(names::REGISTRY_SNAPSHOTS, "org" => self.org.clone()).increment(1);
+        if self.health.insert(scope, true) != Some(true) {
+            self.health_dirty = true;
+        }
+        if changed > 0 || self.health_dirty {
+            self.schedule_flush(ctx);
+        }
+        changed
+    }
+}
+
+/// A source could not be polled: its connection health turns false.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SourceFailed {
+    /// The snapshot scope of the source (e.g. `pve:cluster-a`).
+    pub scope: String,
+}
+
+impl Handler<SourceFailed> for Registry {
+    type Result = ();
+
+    fn handle(&mut self, msg: SourceFailed, ctx: &mut Self::Context) {
+        if self.health.insert(msg.scope, false) != Some(false) {
+            self.health_dirty = true;
+            self.schedule_flush(ctx);
+        }
+    }
+}
+
+/// Ask for the full state at the current sequence position.
+#[derive(Message)]
+#[rtype(result = "FullState")]
+pub struct GetFullState;
+
+impl Handler<GetFullState> for Registry {
+    type Result = MessageResult<GetFullState>;
+
+    fn handle(&mut self, _: GetFullState, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.full_state())
+    }
+}
+
+/// Run a resource query.
+#[derive(Message)]
+#[rtype(result = "ResourcePage")]
+pub struct QueryResources(pub ResourceQuery);
+
+impl Handler<QueryResources> for Registry {
+    type Result = MessageResult<QueryResources>;
+
+    fn handle(&mut self, msg: QueryResources, _: &mut Self::Context) -> Self::Result {
+        MessageResult(query::run(self.state.resources(), &msg.0))
+    }
+}
+
+/// Fetch one resource by id.
+#[derive(Message)]
+#[rtype(result = "Option<Resource>")]
+pub struct GetResource(pub String);
+
+impl Handler<GetResource> for Registry {
+    type Result = Option<Resource>;
+
+    fn handle(&mut self, msg: GetResource, _: &mut Self::Context) -> Option<Resource> {
+        self.state.get(&msg.0).cloned()
+    }
+}
+
+/// Fetch the children of a resource; `None` when the resource itself is unknown.
+#[derive(Message)]
+#[rtype(result = "Option<Vec<Resource>>")]
+pub struct GetChildren(pub String);
+
+impl Handler<GetChildren> for Registry {
+    type Result = Option<Vec<Resource>>;
+
+    fn handle(&mut self, msg: GetChildren, _: &mut Self::Context) -> Self::Result {
+        self.state.get(&msg.0)?;
+        Some(
+            self.state
+                .resources()
+                .filter(|r| r.parent_id.as_deref() == Some(msg.0.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+/// Counts of all resources by type, status and source.
+#[derive(Message)]
+#[rtype(result = "Aggregations")]
+pub struct GetStats;
+
+impl Handler<GetStats> for Registry {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Self::Context) -> Self::Result {
+        MessageResult(Aggregations::of(self.state.resources()))
+    }
+}

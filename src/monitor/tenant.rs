@@ -1,0 +1,140 @@
+//! Tenants: one supervised actor subtree per organisation (the `default` org always exists).
+//!
+//! ```text
+//! root ─ tenant:<org> (supervisor, permanent) ─ registry (permanent)
+//! ```
+//! A restarted child has a new address, so each tenant keeps its registry address in a slot that
+//! the child's start function refills; the fan-out hub belongs to the tenant, not to the registry,
+//! so WebSocket subscriptions survive a registry restart (and resync from the new incarnation).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use actix::Addr;
+use pulse_actors::{
+    Backoff, ChildContext, ChildSpec, Hub, RestartPolicy, StartChild, Supervisor, SupervisorConfig,
+};
+
+use super::registry::{HubItem, Registry, MAILBOX_CAPACITY};
+use crate::auth::validate_org_id;
+use crate::error::{Error, Result};
+
+/// The address of a child that may be replaced by a restart.
+type Slot<A> = Arc<RwLock<Option<Addr<A>>>>;
+
+/// Cheap handle to one tenant's actors.
+#[derive(Clone)]
+pub struct TenantHandle {
+    org: Arc<str>,
+    hub: Hub<HubItem>,
+    registry: Slot<Registry>,
+}
+
+impl TenantHandle {
+    /// The organisation id.
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    /// The tenant's fan-out hub of registry diffs.
+    pub fn hub(&self) -> &Hub<HubItem> {
+        &self.hub
+    }
+
+    /// The current registry incarnation.
+    pub fn registry(&self) -> Result<Addr<Registry>> {
+        self.registry
+            .read()
+            .ok()
+            .and_then(|slot| slot.clone())
+            .filter(|a| a.connected())
+            .ok_or_else(|| {
+                Error::Unavailable(format!("registry of org {} is restarting", self.org))
+            })
+    }
+}
+
+/// All tenants of this process.
+pub struct Tenants {
+    root: Addr<Supervisor>,
+    coalesce: Duration,
+    map: RwLock<HashMap<String, TenantHandle>>,
+}
+
+impl Tenants {
+    /// Starts the tenant registry with the `default` org.
+    pub async fn start(root: Addr<Supervisor>, coalesce: Duration) -> Result<Self> {
+        let tenants = Tenants {
+            root,
+            coalesce,
+            map: RwLock::new(HashMap::new()),
+        };
+        tenants.ensure(crate::auth::DEFAULT_ORG_ID).await?;
+        Ok(tenants)
+    }
+
+    /// The tenant of `org`, if it is running.
+    pub fn get(&self, org: &str) -> Option<TenantHandle> {
+        self.map.read().ok()?.get(org).cloned()
+    }
+
+    /// The tenant of `org`, starting its subtree on first use.
+    pub async fn ensure(&self, org: &str) -> Result<TenantHandle> {
+        if let Some(t) = self.get(org) {
+            return Ok(t);
+        }
+        validate_org_id(org)?;
+        let handle = TenantHandle {
+            org: Arc::from(org),
+            hub: Hub::new(),
+            registry: Arc::new(RwLock::new(None)),
+        };
+        {
+            let mut map = self
+                .map
+                .write()
+                .map_err(|_| Error::Internal("tenant map poisoned".into()))?;
+            if let Some(existing) = map.get(org) {
+                return Ok(existing.clone());
+            }
+            map.insert(org.to_owned(), handle.clone());
+        }
+        let spec = tenant_spec(handle.clone(), self.coalesce);
+        self.root
+            .send(StartChild(spec))
+            .await
+            .map_err(|e| Error::Unavailable(format!("root supervisor: {e}")))?
+            .map_err(|e| Error::Internal(format!("tenant {org}: {e}")))?;
+        Ok(handle)
+    }
+}
+
+/// The supervised subtree of one tenant.
+fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
+    let config = SupervisorConfig::new(format!("tenant:{}", tenant.org()))
+        .kind("tenant")
+        .intensity(10, Duration::from_secs(60))
+        .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(300)).jitter(0.2));
+    ChildSpec::supervisor(config, RestartPolicy::Permanent, move |_| {
+        vec![registry_spec(tenant.clone(), coalesce)]
+    })
+}
+
+fn registry_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
+    ChildSpec::new(
+        "registry",
+        "registry",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let org = tenant.org().to_owned();
+            let hub = tenant.hub().clone();
+            let (addr, handle) = cx.start_actor(|guard| Registry::new(org, hub, coalesce, guard));
+            if let Ok(mut slot) = tenant.registry.write() {
+                *slot = Some(addr);
+            }
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(MAILBOX_CAPACITY)
+}

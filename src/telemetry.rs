@@ -1,0 +1,120 @@
+//! Logging (tracing, `json` or `pretty`) and the Prometheus recorder with every metric described.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::{fmt, EnvFilter};
+
+use crate::config::{LogFormat, LogLevel};
+
+/// Installs the global tracing subscriber once; later calls are ignored (tests start many servers).
+pub fn init_logging(format: LogFormat, level: LogLevel) {
+    let filter = EnvFilter::try_new(level.as_str()).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the Prometheus recorder once per process and returns its render handle.
+///
+/// Returns `None` when another recorder was installed first (only possible in embedding tests).
+pub fn prometheus() -> Option<PrometheusHandle> {
+    PROMETHEUS
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe_all();
+            Some(handle)
+        })
+        .clone()
+}
+
+/// Metric names, in one place so call sites and descriptions cannot drift apart.
+pub mod names {
+    /// Counter: HTTP requests by method, route and status.
+    pub const HTTP_REQUESTS: &str = "pulse_http_requests_total";
+    /// Histogram: HTTP request duration by method and route.
+    pub const HTTP_DURATION: &str = "pulse_http_request_duration_seconds";
+    /// Gauge: connected WebSocket clients.
+    pub const WS_CLIENTS: &str = "pulse_ws_clients";
+    /// Counter: deltas dropped for clients that could not keep up.
+    pub const WS_DROPPED: &str = "pulse_ws_dropped_deltas_total";
+    /// Counter: full-state resyncs sent to lagging clients.
+    pub const WS_RESYNCS: &str = "pulse_ws_resyncs_total";
+    /// Counter: WebSocket frames sent by type.
+    pub const WS_FRAMES: &str = "pulse_ws_frames_sent_total";
+    /// Gauge: resources held by a tenant's registry.
+    pub const REGISTRY_RESOURCES: &str = "pulse_registry_resources";
+    /// Counter: diffs published by the registry.
+    pub const REGISTRY_DIFFS: &str = "pulse_registry_diffs_total";
+    /// Counter: source snapshots ingested by the registry.
+    pub const REGISTRY_SNAPSHOTS: &str = "pulse_registry_snapshots_total";
+    /// Gauge: sources currently stale.
+    pub const REGISTRY_STALE: &str = "pulse_registry_stale_sources";
+    /// Gauge: restarts of each supervised actor since start.
+    pub const ACTOR_RESTARTS: &str = "pulse_actor_restarts";
+    /// Gauge: supervised actors by state.
+    pub const ACTORS: &str = "pulse_actors";
+    /// Gauge: bytes used by the embedded store on disk.
+    pub const STORE_BYTES: &str = "pulse_store_size_bytes";
+    /// Counter: login attempts by outcome.
+    pub const LOGINS: &str = "pulse_auth_logins_total";
+    /// Counter: requests rejected by a rate limit.
+    pub const RATE_LIMITED: &str = "pulse_rate_limited_total";
+    /// Gauge: seconds since the process started.
+    pub const UPTIME: &str = "pulse_uptime_seconds";
+}
+
+fn describe_all() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    use names::*;
+    describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route and status");
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request duration by method and route"
+    );
+    describe_gauge!(WS_CLIENTS, "Connected WebSocket clients");
+    describe_counter!(
+        WS_DROPPED,
+        "Deltas dropped for WebSocket clients that fell behind"
+    );
+    describe_counter!(
+        WS_RESYNCS,
+        "Full-state resyncs sent to lagging WebSocket clients"
+    );
+    describe_counter!(WS_FRAMES, "WebSocket frames sent, by frame type");
+    describe_gauge!(REGISTRY_RESOURCES, "Resources held by a tenant registry");
+    describe_counter!(REGISTRY_DIFFS, "Diffs published by a tenant registry");
+    describe_counter!(
+        REGISTRY_SNAPSHOTS,
+        "Source snapshots ingested by a tenant registry"
+    );
+    describe_gauge!(REGISTRY_STALE, "Resources with at least one stale source");
+    describe_gauge!(
+        ACTOR_RESTARTS,
+        "Restarts of a supervised actor since process start"
+    );
+    describe_gauge!(ACTORS, "Supervised actors by state");
+    describe_gauge!(
+        STORE_BYTES,
+        Unit::Bytes,
+        "Size of the embedded store on disk"
+    );
+    describe_counter!(LOGINS, "Login attempts by outcome");
+    describe_counter!(
+        RATE_LIMITED,
+        "Requests rejected by a rate limit, by limiter"
+    );
+    describe_gauge!(UPTIME, Unit::Seconds, "Seconds since the server started");
+}
