@@ -226,3 +226,70 @@ fn invalid_configuration_exits_2_naming_the_key() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn sighup_reloads_the_file_and_keeps_serving_when_it_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("pulse.toml");
+    std::fs::write(&cfg, "[ws]\nqueue_capacity = 64\n").unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("PULSE_METRICS_LISTEN", "off")
+        .env("PULSE_AUTH_USER", ADMIN_USER)
+        .env("PULSE_AUTH_PASS", ADMIN_PASS)
+        .env("PULSE_LOG_LEVEL", "info")
+        .env("PULSE_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = out.next().unwrap().unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no log line containing {needle:?}");
+    };
+    let hup = |pid: u32| {
+        Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap();
+    };
+    std::fs::write(&cfg, "[ws]\nqueue_capacity = 256\n").unwrap();
+    hup(child.id());
+    let line = wait_for("configuration reloaded");
+    assert!(line.starts_with('{'), "json log format: {line}");
+    std::fs::write(&cfg, "[ws]\nqueue_capacity = \"lots\"\n").unwrap();
+    hup(child.id());
+    let line = wait_for("reload failed");
+    assert!(line.contains("queue_capacity"), "{line}");
+    let resp = client()
+        .get(format!("{base}/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    kill9(&mut child);
+}
