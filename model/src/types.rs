@@ -1,0 +1,401 @@
+//! The unified resource and its parts, with the exact upstream JSON shape (SPEC §4).
+//!
+//! **Canonical-JSON invariant:** a [`Resource`] as held by the registry serialises to JSON without
+//! any `null` object member at any depth: optional fields are omitted when `None`, non-finite
+//! numbers are dropped, and facet values are pruned of null members ([`Resource::canonicalise`]).
+//! This is what makes the RFC 7386 merge-patches of [`crate::diff`] exact.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::json::prune_null_members;
+use crate::names::{ResourceType, Source, SourceState, Status};
+use crate::time::Timestamp;
+
+/// What identifies the machine (or disk) behind a resource, used to recognise it across sources.
+///
+/// Kept normalised (see [`Identity::normalise`]): lists sorted and deduplicated, hostnames lower
+/// case without trailing dot, MACs in lower-case colon form, IPs without CIDR suffix.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    /// `/etc/machine-id` of a host; for a physical disk, a disk-unique id such as its WWN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
+    /// SMBIOS system UUID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dmi_uuid: Option<String>,
+    /// Host names (full names; matching uses the short name).
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    /// IP addresses.
+    #[serde(default)]
+    pub ip_addresses: Vec<String>,
+    /// MAC addresses.
+    #[serde(default)]
+    pub mac_addresses: Vec<String>,
+    /// Cluster the machine belongs to (e.g. the PVE cluster name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
+}
+
+/// One measured quantity (`{value?, used?, total?, percent?, unit}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricValue {
+    /// The headline value in `unit` (e.g. bytes per second for rates, percent for CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Amount in use (bytes for memory and disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<u64>,
+    /// Capacity (bytes for memory and disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Utilisation in percent (0–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    /// Unit of `value`, e.g. `"percent"`, `"bytes"`, `"bytes/s"` (usually a static string, so
+    /// building and copying metrics does not allocate).
+    pub unit: Cow<'static, str>,
+}
+
+impl MetricValue {
+    /// Drops non-finite numbers (they have no JSON form and would serialise as `null`).
+    fn canonicalise(&mut self) {
+        for field in [&mut self.value, &mut self.percent] {
+            if field.is_some_and(|v| !v.is_finite()) {
+                *field = None;
+            }
+        }
+    }
+}
+
+/// The standard metrics of a resource; each is absent when no source measures it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    /// CPU utilisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<MetricValue>,
+    /// Memory usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MetricValue>,
+    /// Disk/filesystem usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<MetricValue>,
+    /// Network receive rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_in: Option<MetricValue>,
+    /// Network transmit rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_out: Option<MetricValue>,
+    /// Disk read rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_read: Option<MetricValue>,
+    /// Disk write rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_write: Option<MetricValue>,
+}
+
+impl Metrics {
+    /// The JSON member names of the slots, in the order of [`Metrics::slots`].
+    pub(crate) const NAMES: [&'static str; 7] = [
+        "cpu",
+        "memory",
+        "disk",
+        "netIn",
+        "netOut",
+        "diskRead",
+        "diskWrite",
+    ];
+
+    /// Mutable access to every slot, in wire order; lets merge and canonicalisation treat the
+    /// metrics uniformly.
+    pub(crate) fn slots_mut(&mut self) -> [&mut Option<MetricValue>; 7] {
+        [
+            &mut self.cpu,
+            &mut self.memory,
+            &mut self.disk,
+            &mut self.net_in,
+            &mut self.net_out,
+            &mut self.disk_read,
+            &mut self.disk_write,
+        ]
+    }
+
+    /// Shared access to every slot, in the same order as [`Metrics::slots_mut`].
+    pub(crate) fn slots(&self) -> [&Option<MetricValue>; 7] {
+        [
+            &self.cpu,
+            &self.memory,
+            &self.disk,
+            &self.net_in,
+            &self.net_out,
+            &self.disk_read,
+            &self.disk_write,
+        ]
+    }
+
+    /// Drops non-finite numbers from every metric.
+    pub(crate) fn canonicalise(&mut self) {
+        for metric in self.slots_mut().into_iter().flatten() {
+            metric.canonicalise();
+        }
+    }
+}
+
+/// How current one source's view of a resource is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceStatusEntry {
+    /// Freshness of the source's latest observation.
+    pub status: SourceState,
+    /// When the source last reported the resource.
+    pub last_seen: Timestamp,
+    /// The source's last error about this resource, if it reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A unified resource: one thing in the monitored infrastructure, merged over all sources that see
+/// it. The JSON shape is the **compatible** upstream one (SPEC §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// Stable id, `<type>-<16 hex>` (see [`crate::id`]).
+    pub id: String,
+    /// What kind of thing this is.
+    #[serde(rename = "type")]
+    pub resource_type: ResourceType,
+    /// Display name.
+    pub name: String,
+    /// Aggregate status (see [`crate::status`]).
+    pub status: Status,
+    /// Newest observation by any source.
+    pub last_seen: Timestamp,
+    /// Last change of anything other than observation times.
+    pub updated_at: Timestamp,
+    /// Sources that currently see the resource, in [`Source`] order.
+    pub sources: Vec<Source>,
+    /// Freshness per source.
+    pub source_status: BTreeMap<Source, SourceStatusEntry>,
+    /// Identity, the union over all sources.
+    pub identity: Identity,
+    /// Metrics, each from the best fresh source that has it.
+    pub metrics: Metrics,
+    /// Id of the containing resource (node of a guest, host of a container, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Tags, the sorted union over all sources.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Seconds since boot/start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<u64>,
+    /// Temperature in °C.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// Per-source details (`proxmox`, `docker`, `storage`, …), free-form JSON flattened into the
+    /// resource's top level. Never holds `null` members (see the module docs).
+    #[serde(flatten)]
+    pub facets: BTreeMap<String, Value>,
+}
+
+impl Resource {
+    /// Puts the resource in canonical form: identity normalised, tags trimmed, sorted and
+    /// deduplicated, sources sorted, non-finite numbers dropped, null facets and null members
+    /// inside facets removed. Registry resources are always canonical; call this on resources
+    /// built by hand before diffing them.
+    pub fn canonicalise(&mut self) {
+        self.identity.normalise();
+        canonicalise_tags(&mut self.tags);
+        self.sources.sort_unstable();
+        self.sources.dedup();
+        self.metrics.canonicalise();
+        if self.temperature.is_some_and(|t| !t.is_finite()) {
+            self.temperature = None;
+        }
+        self.facets.retain(|_, value| !prune_null_members(value));
+    }
+
+    /// Whether two resources differ only in observation times (`lastSeen`, `updatedAt` and the
+    /// per-source `lastSeen`). Such a change does not move `updatedAt`.
+    pub(crate) fn same_content(&self, other: &Resource) -> bool {
+        self.id == other.id
+            && self.resource_type == other.resource_type
+            && self.name == other.name
+            && self.status == other.status
+            && self.sources == other.sources
+            && self.source_status.len() == other.source_status.len()
+            && self
+                .source_status
+                .iter()
+                .zip(&other.source_status)
+                .all(|((sa, a), (sb, b))| sa == sb && a.status == b.status && a.error == b.error)
+            && self.identity == other.identity
+            && self.metrics == other.metrics
+            && self.parent_id == other.parent_id
+            && self.tags == other.tags
+            && self.uptime == other.uptime
+            && self.temperature == other.temperature
+            && self.facets == other.facets
+    }
+}
+
+/// Trims tags, drops empty ones, sorts and deduplicates.
+pub(crate) fn canonicalise_tags(tags: &mut Vec<String>) {
+    if tags
+        .iter()
+        .any(|t| t.trim().len() != t.len() || t.is_empty())
+    {
+        tags.retain(|t| !t.trim().is_empty());
+        for tag in tags.iter_mut() {
+            if tag.trim().len() != tag.len() {
+                *tag = tag.trim().to_owned();
+            }
+        }
+    }
+    tags.sort_unstable();
+    tags.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn example() -> Resource {
+        let t = |s: &str| s.parse::<Timestamp>().expect("timestamp");
+        Resource {
+            id: "agent-103eba7607098875".into(),
+            resource_type: ResourceType::Agent,
+            name: "pve1".into(),
+            status: Status::Online,
+            last_seen: t("2026-11-22T10:00:00.123Z"),
+            updated_at: t("2026-11-22T09:58:10Z"),
+            sources: vec![Source::Proxmox, Source::Agent],
+            source_status: BTreeMap::from([
+                (
+                    Source::Proxmox,
+                    SourceStatusEntry {
+                        status: SourceState::Online,
+                        last_seen: t("2026-11-22T09:59:55Z"),
+                        error: None,
+                    },
+                ),
+                (
+                    Source::Agent,
+                    SourceStatusEntry {
+                        status: SourceState::Online,
+                        last_seen: t("2026-11-22T10:00:00.123Z"),
+                        error: None,
+                    },
+                ),
+            ]),
+            identity: Identity {
+                machine_id: Some("abc123".into()),
+                hostnames: vec!["pve1.lan".into()],
+                ip_addresses: vec!["192.168.1.10".into()],
+                mac_addresses: vec!["aa:bb:cc:dd:ee:01".into()],
+                cluster_name: Some("homelab".into()),
+                ..Identity::default()
+            },
+            metrics: Metrics {
+                cpu: Some(MetricValue {
+                    value: Some(12.5),
+                    percent: Some(12.5),
+                    unit: "percent".into(),
+                    ..MetricValue::default()
+                }),
+                memory: Some(MetricValue {
+                    value: Some(8_589_934_592.0),
+                    used: Some(8_589_934_592),
+                    total: Some(34_359_738_368),
+                    percent: Some(25.0),
+                    unit: "bytes".into(),
+                }),
+                ..Metrics::default()
+            },
+            parent_id: None,
+            tags: vec!["prod".into()],
+            uptime: Some(86_400),
+            temperature: Some(48.0),
+            facets: BTreeMap::from([
+                ("agent".into(), json!({"version": "6.0.0"})),
+                (
+                    "proxmox".into(),
+                    json!({"node": "pve1", "instance": "homelab"}),
+                ),
+            ]),
+        }
+    }
+
+    #[test]
+    fn serialises_to_the_compatible_shape() {
+        let json = serde_json::to_string(&example()).expect("serialise");
+        let expected = concat!(
+            r#"{"id":"agent-103eba7607098875","type":"agent","name":"pve1","status":"online","#,
+            r#""lastSeen":"2026-11-22T10:00:00.123Z","updatedAt":"2026-11-22T09:58:10.000Z","#,
+            r#""sources":["proxmox","agent"],"sourceStatus":{"#,
+            r#""proxmox":{"status":"online","lastSeen":"2026-11-22T09:59:55.000Z"},"#,
+            r#""agent":{"status":"online","lastSeen":"2026-11-22T10:00:00.123Z"}},"#,
+            r#""identity":{"machineId":"abc123","hostnames":["pve1.lan"],"#,
+            r#""ipAddresses":["192.168.1.10"],"macAddresses":["aa:bb:cc:dd:ee:01"],"#,
+            r#""clusterName":"homelab"},"#,
+            r#""metrics":{"cpu":{"value":12.5,"percent":12.5,"unit":"percent"},"#,
+            r#""memory":{"value":8589934592.0,"used":8589934592,"total":34359738368,"#,
+            r#""percent":25.0,"unit":"bytes"}},"#,
+            r#""tags":["prod"],"uptime":86400,"temperature":48.0,"#,
+            r#""agent":{"version":"6.0.0"},"proxmox":{"instance":"homelab","node":"pve1"}}"#,
+        );
+        assert_eq!(json, expected);
+    }
+
+    #[test]
+    fn deserialises_what_it_serialises() {
+        let resource = example();
+        let json = serde_json::to_string(&resource).expect("serialise");
+        let back: Resource = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, resource);
+    }
+
+    #[test]
+    fn minimal_json_deserialises_with_defaults() {
+        let back: Resource = serde_json::from_value(json!({
+            "id": "vm-1", "type": "vm", "name": "x", "status": "unknown",
+            "lastSeen": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
+            "sources": [], "sourceStatus": {}, "identity": {}, "metrics": {},
+            "parentId": null, "docker": null
+        }))
+        .expect("deserialise");
+        assert_eq!(back.parent_id, None);
+        assert!(back.tags.is_empty());
+        assert!(back.identity.hostnames.is_empty());
+        let mut canonical = back.clone();
+        canonical.canonicalise();
+        assert!(canonical.facets.is_empty(), "null facet pruned");
+    }
+
+    #[test]
+    fn content_ignores_observation_times_only() {
+        let a = example();
+        let mut b = a.clone();
+        b.last_seen = Timestamp::EPOCH;
+        b.updated_at = Timestamp::EPOCH;
+        if let Some(entry) = b.source_status.get_mut(&Source::Agent) {
+            entry.last_seen = Timestamp::EPOCH;
+        }
+        assert!(a.same_content(&b));
+        if let Some(entry) = b.source_status.get_mut(&Source::Agent) {
+            entry.status = SourceState::Stale;
+        }
+        assert!(!a.same_content(&b));
+        let mut c = a.clone();
+        c.facets.insert("docker".into(), json!({}));
+        assert!(!a.same_content(&c));
+    }
+}
