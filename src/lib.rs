@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod monitor;
 pub mod sim;
+pub mod sources;
 pub mod store;
 pub mod telemetry;
 

@@ -9,6 +9,11 @@ use pulse::cli::{AdminCommand, Cli, Command, ServeArgs, TokenCommand};
 use pulse::error::Error;
 use pulse::{app, auth, store::Store, telemetry};
 
+/// mimalloc: the registry's hot path is allocation-heavy (merge-patches, snapshots); it measured
+/// faster than the system allocator there (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -59,10 +64,15 @@ fn serve(args: ServeArgs, demo: bool) -> pulse::Result<()> {
     let result = system.block_on(async move {
         let running = app::start(settings).await?;
         println!("Pulse listening on http://{}", running.http_addr);
-        if let Some((user, pass)) = &demo_login {
-            pulse::sim::demo::start(&running).await?;
-            println!("Demo login: {user} / {pass}");
-        }
+        let _demo = match &demo_login {
+            Some((user, pass)) => {
+                let demo = pulse::sim::demo::start(&running).await?;
+                let port = running.http_addr.port();
+                println!("Demo dashboard: http://localhost:{port}  login: {user} / {pass}");
+                Some(demo)
+            }
+            None => None,
+        };
         wait_for_signals(&running, args).await;
         running.stop().await;
         Ok(())

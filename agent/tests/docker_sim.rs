@@ -1,11 +1,8 @@
 //! Docker collection against the Engine API simulator that the server crate also uses.
 
-#[path = "../../src/sim/docker_engine.rs"]
-mod docker_engine;
-
 use std::path::PathBuf;
 
-use docker_engine::DockerEngineSim;
+use pulse::sim::docker_engine::DockerEngineSim;
 use pulse_agent::docker::DockerCollector;
 use pulse_agent::report::Container;
 

@@ -3,9 +3,6 @@
 //! Ignored by default because the figures only mean something in an optimised build:
 //! `cargo test --release -p pulse-agent --test lean -- --ignored --nocapture`.
 
-#[path = "../../src/sim/docker_engine.rs"]
-mod docker_engine;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -43,7 +40,7 @@ fn host_collection_costs_under_5ms_cpu() {
 #[ignore = "measurement; run in release"]
 fn docker_collection_cost_against_the_simulator() {
     let sock = std::env::temp_dir().join(format!("pulse-agent-lean-{}.sock", std::process::id()));
-    let sim = docker_engine::DockerEngineSim::start(&sock).expect("simulator");
+    let sim = pulse::sim::docker_engine::DockerEngineSim::start(&sock).expect("simulator");
     let mut docker = DockerCollector::new(sim.socket_path());
     let n = 100;
     let before = cpu_time();
@@ -107,7 +104,7 @@ fn running_agent_stays_under_8mb_rss() {
         }
     });
     let sock = std::env::temp_dir().join(format!("pulse-agent-rss-{}.sock", std::process::id()));
-    let sim = docker_engine::DockerEngineSim::start(&sock).expect("simulator");
+    let sim = pulse::sim::docker_engine::DockerEngineSim::start(&sock).expect("simulator");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulse-agent"))
         .args([
             "--url",

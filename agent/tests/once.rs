@@ -1,8 +1,5 @@
 //! `pulse-agent --once` end to end: the real binary against a tiny HTTP receiver.
 
-#[path = "../../src/sim/docker_engine.rs"]
-mod docker_engine;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output};
@@ -174,7 +171,7 @@ fn once_delivers_a_host_report() {
 fn once_with_docker_sends_both_reports() {
     let (url, rx) = receiver();
     let sock = std::env::temp_dir().join(format!("pulse-agent-once-{}.sock", std::process::id()));
-    let sim = docker_engine::DockerEngineSim::start(&sock).expect("simulator");
+    let sim = pulse::sim::docker_engine::DockerEngineSim::start(&sock).expect("simulator");
     let sock_arg = sim.socket_path().display().to_string();
     let out = agent(&[
         "--once",

@@ -9,6 +9,10 @@ use pulse_model::{
 };
 use serde_json::json;
 
+/// The server binary runs on mimalloc; measure with the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const T0: Timestamp = Timestamp::from_millis(1_800_000_000_000);
 
 fn metric(

@@ -1,5 +1,6 @@
 //! actix-web wiring: one module per API area, each exposing `configure`, assembled in [`routes`].
 
+pub mod agents;
 pub mod auth;
 pub mod errors;
 pub mod health;
@@ -15,6 +16,7 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     errors::configure_extractors(cfg);
     health::configure(cfg);
+    agents::configure(cfg);
     security::configure(cfg);
     resources::configure(cfg);
     system::configure(cfg);

@@ -3,6 +3,7 @@
 //! them to actors and timers.
 
 pub mod clock;
+pub mod ingest;
 pub mod query;
 pub mod registry;
 pub mod tenant;

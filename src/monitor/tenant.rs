@@ -16,7 +16,8 @@ use pulse_actors::{
     Backoff, ChildContext, ChildSpec, Hub, RestartPolicy, StartChild, Supervisor, SupervisorConfig,
 };
 
-use super::registry::{HubItem, Registry, MAILBOX_CAPACITY};
+use super::ingest::{self, AgentIngest};
+use super::registry::{self as registry_actor, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
 
@@ -29,6 +30,7 @@ pub struct TenantHandle {
     org: Arc<str>,
     hub: Hub<HubItem>,
     registry: Slot<Registry>,
+    agent_ingest: Slot<AgentIngest>,
 }
 
 impl TenantHandle {
@@ -44,15 +46,22 @@ impl TenantHandle {
 
     /// The current registry incarnation.
     pub fn registry(&self) -> Result<Addr<Registry>> {
-        self.registry
-            .read()
-            .ok()
-            .and_then(|slot| slot.clone())
-            .filter(|a| a.connected())
-            .ok_or_else(|| {
-                Error::Unavailable(format!("registry of org {} is restarting", self.org))
-            })
+        current(&self.registry, &self.org, "registry")
     }
+
+    /// The current agent-ingest incarnation.
+    pub fn agent_ingest(&self) -> Result<Addr<AgentIngest>> {
+        current(&self.agent_ingest, &self.org, "agent ingest")
+    }
+}
+
+/// The live address in a slot, or 503 while its actor restarts.
+fn current<A: actix::Actor>(slot: &Slot<A>, org: &str, what: &str) -> Result<Addr<A>> {
+    slot.read()
+        .ok()
+        .and_then(|s| s.clone())
+        .filter(|a| a.connected())
+        .ok_or_else(|| Error::Unavailable(format!("{what} of org {org} is restarting")))
 }
 
 /// All tenants of this process.
@@ -89,6 +98,7 @@ impl Tenants {
             org: Arc::from(org),
             hub: Hub::new(),
             registry: Arc::new(RwLock::new(None)),
+            agent_ingest: Arc::new(RwLock::new(None)),
         };
         {
             let mut map = self
@@ -117,7 +127,10 @@ fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
         .intensity(10, Duration::from_secs(60))
         .backoff(Backoff::new(Duration::from_millis(100), Duration::from_secs(300)).jitter(0.2));
     ChildSpec::supervisor(config, RestartPolicy::Permanent, move |_| {
-        vec![registry_spec(tenant.clone(), coalesce)]
+        vec![
+            registry_spec(tenant.clone(), coalesce),
+            agent_ingest_spec(tenant.clone()),
+        ]
     })
 }
 
@@ -136,5 +149,23 @@ fn registry_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
             Ok(handle)
         },
     )
-    .mailbox_capacity(MAILBOX_CAPACITY)
+    .mailbox_capacity(registry_actor::MAILBOX_CAPACITY)
+}
+
+fn agent_ingest_spec(tenant: TenantHandle) -> ChildSpec {
+    ChildSpec::new(
+        "agent-ingest",
+        "ingest",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let lookup = tenant.clone();
+            let (addr, handle) = cx
+                .start_actor(|guard| AgentIngest::new(Box::new(move || lookup.registry()), guard));
+            if let Ok(mut slot) = tenant.agent_ingest.write() {
+                *slot = Some(addr);
+            }
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(ingest::MAILBOX_CAPACITY)
 }

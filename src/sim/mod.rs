@@ -1,5 +1,6 @@
 //! Simulators of the platforms Pulse talks to: real servers on loopback speaking the real wire
 //! protocols. They power `pulse demo` and the integration tests.
 
+pub mod agents;
 pub mod demo;
 pub mod docker_engine;
