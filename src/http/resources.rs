@@ -30,7 +30,7 @@ async fn state(auth: Authed<MonitoringRead>) -> Result<HttpResponse> {
         .map_err(unavailable)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(full.data.to_string()))
+        .body(full.data_bytes()))
 }
 
 async fn list(

@@ -21,9 +21,10 @@ use super::auth::{client_ip, Authed, MonitoringRead};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::monitor::clock;
-use crate::monitor::registry::{FullState, GetFullState, HubItem};
+use crate::monitor::registry::{FullState, GetFullState, HubItem, SharedText};
 use crate::monitor::TenantHandle;
 use crate::telemetry::names;
+use bytestring::ByteString;
 
 /// Largest frame a client may send.
 const MAX_INBOUND_FRAME: usize = 64 * 1024;
@@ -121,9 +122,15 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    fn send(ctx: &mut ws::WebsocketContext<Self>, kind: &'static str, text: String) {
+    fn send(ctx: &mut ws::WebsocketContext<Self>, kind: &'static str, text: impl Into<ByteString>) {
         metrics::counter!(names::WS_FRAMES, "type" => kind).increment(1);
         ctx.text(text);
+    }
+
+    /// A frame text shared with every other client, without copying it.
+    fn shared(text: &Arc<str>) -> ByteString {
+        ByteString::try_from(bytes::Bytes::from_owner(SharedText(Arc::clone(text))))
+            .unwrap_or_default()
     }
 
     fn envelope(kind: &str, data: &str) -> String {
@@ -177,22 +184,15 @@ impl WsSession {
             return;
         };
         match pending.kind {
-            SyncKind::Initial => Self::send(
-                ctx,
-                "initialState",
-                Self::envelope("initialState", &full.data),
-            ),
+            SyncKind::Initial => Self::send(ctx, "initialState", Self::shared(&full.frame)),
             SyncKind::Resync => {
                 metrics::counter!(names::WS_RESYNCS).increment(1);
                 Self::send(ctx, "resync", Self::envelope("resync", "{}"));
-                Self::send(
-                    ctx,
-                    "initialState",
-                    Self::envelope("initialState", &full.data),
-                );
+                Self::send(ctx, "initialState", Self::shared(&full.frame));
             }
             SyncKind::Requested => {
-                Self::send(ctx, "rawData", Self::envelope("rawData", &full.data))
+                let data = String::from_utf8_lossy(&full.data_bytes()).into_owned();
+                Self::send(ctx, "rawData", Self::envelope("rawData", &data));
             }
         }
         self.position = Some((full.epoch, full.seq));
@@ -217,7 +217,7 @@ impl WsSession {
             Some((e, s)) if e == epoch && seq <= s => {}
             Some((e, s)) if e == epoch && seq == s + 1 => {
                 self.position = Some((e, seq));
-                Self::send(ctx, "rawData", frame.to_string());
+                Self::send(ctx, "rawData", Self::shared(&frame));
             }
             _ => self.start_sync(SyncKind::Resync, ctx),
         }

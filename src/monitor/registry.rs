@@ -40,15 +40,39 @@ pub enum HubItem {
     Reset,
 }
 
-/// A full state at a known position of the diff sequence.
+/// A full state at a known position of the diff sequence, serialised once as the complete
+/// `initialState` frame; `/api/state` serves the `data` part of the same buffer.
 #[derive(Debug, Clone)]
 pub struct FullState {
     /// Incarnation of the registry.
     pub epoch: u64,
     /// The last diff included in this state.
     pub seq: u64,
-    /// The `data` object of `initialState` (and `/api/state`), serialised.
-    pub data: Arc<str>,
+    /// `{"type":"initialState","data":{...},"timestamp":n}`.
+    pub frame: Arc<str>,
+    /// Where the `data` object lies inside `frame`.
+    data: std::ops::Range<usize>,
+}
+
+impl FullState {
+    /// The whole `initialState` frame, shared without copying.
+    pub fn frame_bytes(&self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(SharedText(Arc::clone(&self.frame)))
+    }
+
+    /// The `data` object alone (the body of `/api/state`), shared without copying.
+    pub fn data_bytes(&self) -> bytes::Bytes {
+        self.frame_bytes().slice(self.data.clone())
+    }
+}
+
+/// Lets an `Arc<str>` back a `Bytes` without copying.
+pub struct SharedText(pub Arc<str>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// The Registry actor of one tenant.
@@ -161,30 +185,36 @@ impl Registry {
                 return cached.clone();
             }
         }
-        let data = state_json(
+        let mut frame = String::from("{\"type\":\"initialState\",\"data\":");
+        let start = frame.len();
+        write_state_json(
+            &mut frame,
             self.state.resources(),
             &self.health,
             &self.stats,
             self.last_update,
         );
+        let end = frame.len();
+        frame.push_str(&format!(",\"timestamp\":{}}}", self.last_update));
         let full = FullState {
             epoch: self.epoch,
             seq: self.seq,
-            data: Arc::from(data),
+            frame: Arc::from(frame),
+            data: start..end,
         };
         self.full_cache = Some(full.clone());
         full
     }
 }
 
-/// Serialises the `initialState` data object without building an intermediate `Value` tree.
-fn state_json<'a>(
+/// Appends the `initialState` data object without building an intermediate `Value` tree.
+fn write_state_json<'a>(
+    out: &mut String,
     resources: impl Iterator<Item = &'a Resource>,
     health: &BTreeMap<String, bool>,
     stats: &Value,
     last_update: i64,
-) -> String {
-    let mut out = String::with_capacity(64 * 1024);
+) {
     out.push_str("{\"resources\":[");
     for (i, r) in resources.enumerate() {
         if i > 0 {
@@ -201,7 +231,6 @@ fn state_json<'a>(
     out.push_str(",\"lastUpdate\":");
     out.push_str(&last_update.to_string());
     out.push('}');
-    out
 }
 
 impl Actor for Registry {

@@ -1,0 +1,64 @@
+//! The Pulse load generator: real server process, real clients on loopback.
+//!
+//! ```text
+//! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled]
+//! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
+//! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
+//! ```
+//! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
+
+mod clients;
+mod fanout;
+mod ingest;
+mod server;
+mod soak;
+mod stats;
+
+use std::time::Duration;
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn num(args: &[String], name: &str, default: u64) -> u64 {
+    flag(args, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match args.first().map(String::as_str) {
+        Some("fanout") => rt.block_on(fanout::run(fanout::FanoutArgs {
+            hosts: num(&args, "--hosts", 100) as usize,
+            containers: num(&args, "--containers", 100) as usize,
+            clients: num(&args, "--clients", 500) as usize,
+            duration: Duration::from_secs(num(&args, "--seconds", 600)),
+            stalled: args.iter().any(|a| a == "--stalled"),
+        })),
+        Some("ingest") => rt.block_on(ingest::run(ingest::IngestArgs {
+            rate: num(&args, "--rate", 0),
+            connections: num(&args, "--connections", 32) as usize,
+            hosts: num(&args, "--hosts", 1000),
+            duration: Duration::from_secs(num(&args, "--seconds", 30)),
+        })),
+        Some("soak") => rt.block_on(soak::run(
+            num(&args, "--agents", 200) as usize,
+            Duration::from_millis(num(&args, "--interval-ms", 2000)),
+            Duration::from_secs(num(&args, "--minutes", 30) * 60),
+        )),
+        _ => println!(
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak (see benches/loadgen/main.rs)"
+        ),
+    }
+}

@@ -1,0 +1,129 @@
+//! Starting the real `pulse` binary as a child process and watching its memory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The release-built server binary of this package.
+pub const BIN: &str = env!("CARGO_BIN_EXE_pulse");
+
+/// A running server process; killed on drop.
+pub struct ServerProcess {
+    /// The child.
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// An API token with every scope.
+    pub token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Creates a data dir with an all-scopes token, then starts `pulse serve` on a free port.
+    pub fn start(extra_env: &[(&str, &str)]) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let token = create_token(dir.path());
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("PULSE_METRICS_LISTEN", "off")
+            .env("PULSE_LOG_LEVEL", "warn")
+            .env("PULSE_AUTH_USER", "admin")
+            .env("PULSE_AUTH_PASS", "load-generator-pass")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn pulse");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited early").expect("line");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let addr = base.trim_start_matches("http://").to_owned();
+        ServerProcess {
+            child,
+            base,
+            addr,
+            token,
+            _dir: dir,
+        }
+    }
+
+    /// Resident set size of the server, bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        rss_of(self.child.id())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn create_token(dir: &Path) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "token",
+            "create",
+            "--name",
+            "loadgen",
+            "--scopes",
+            "*",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .output()
+        .expect("pulse token create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+/// VmRSS of a process in bytes (0 when unknown).
+pub fn rss_of(pid: u32) -> u64 {
+    let path = PathBuf::from(format!("/proc/{pid}/status"));
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) of a process so far.
+pub fn cpu_time_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime is field 14, stime 15 (1-based, counting pid and comm); here index 11 and 12.
+    let total = ticks(11) + ticks(12);
+    let hz = 100u64; // USER_HZ on Linux
+    Duration::from_millis(total * 1000 / hz)
+}
