@@ -4,3 +4,7 @@
 pub mod agents;
 pub mod demo;
 pub mod docker_engine;
+pub mod pbs;
+pub mod pmg;
+pub mod pve;
+pub mod tls;

@@ -5,3 +5,5 @@
 //! modules; the HTTP layer uses the parsers as its validation boundary.
 
 pub mod agent;
+pub mod proxmox;
+pub mod tls;

@@ -140,6 +140,7 @@ pub async fn expect_error(resp: reqwest::Response, status: u16, code: &str) -> s
     body
 }
 
+pub mod proxmox;
 pub mod ws;
 
 /// Random source snapshots for driving the registry in tests.

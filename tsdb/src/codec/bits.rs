@@ -1,0 +1,209 @@
+//! Bit-granular writer and reader used by the chunk codec.
+//!
+//! Bits are packed most-significant first. The writer buffers up to 64 bits in a register and spills
+//! whole big-endian words; the reader loads 64-bit windows so most reads are a shift and a mask.
+//! The reader never panics: reading past the end returns [`TsdbError::Corrupt`].
+
+use crate::error::{Result, TsdbError};
+
+/// Appends bit fields to a growable byte buffer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BitWriter {
+    buf: Vec<u8>,
+    /// Pending bits, left-aligned: the next bit goes to position `63 - used`.
+    acc: u64,
+    /// Number of valid bits in `acc` (always < 64).
+    used: u32,
+}
+
+impl BitWriter {
+    /// Writes the low `n` bits of `value` (`n` ≤ 64), most significant first.
+    #[inline]
+    pub(crate) fn write_bits(&mut self, value: u64, n: u32) {
+        debug_assert!(n <= 64);
+        if n == 0 {
+            return;
+        }
+        let value = if n == 64 {
+            value
+        } else {
+            value & ((1u64 << n) - 1)
+        };
+        let free = 64 - self.used;
+        if n < free {
+            self.acc |= value << (free - n);
+            self.used += n;
+        } else {
+            let spill = n - free;
+            self.acc |= value >> spill;
+            self.buf.extend_from_slice(&self.acc.to_be_bytes());
+            self.acc = if spill == 0 { 0 } else { value << (64 - spill) };
+            self.used = spill;
+        }
+    }
+
+    /// Writes a single bit.
+    #[inline]
+    pub(crate) fn write_bit(&mut self, bit: bool) {
+        self.write_bits(u64::from(bit), 1);
+    }
+
+    /// Number of bytes [`BitWriter::append_to`] would append (bits rounded up to whole bytes).
+    pub(crate) fn byte_len(&self) -> usize {
+        self.buf.len() + self.used.div_ceil(8) as usize
+    }
+
+    /// Appends the written bits to `out`, zero-padding the final partial byte.
+    pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.buf);
+        let tail = self.acc.to_be_bytes();
+        out.extend_from_slice(&tail[..self.used.div_ceil(8) as usize]);
+    }
+}
+
+/// Reads bit fields from a byte slice written by [`BitWriter`].
+#[derive(Debug, Clone)]
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    /// Position of the next bit to read.
+    pos: usize,
+    len_bits: usize,
+}
+
+const TRUNCATED: TsdbError = TsdbError::Corrupt("bit stream truncated");
+
+impl<'a> BitReader<'a> {
+    /// Starts reading at the first bit of `data`.
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        BitReader {
+            data,
+            pos: 0,
+            len_bits: data.len().saturating_mul(8),
+        }
+    }
+
+    /// Bits left to read (including final padding).
+    pub(crate) fn remaining(&self) -> usize {
+        self.len_bits - self.pos
+    }
+
+    /// The next 64 bits from the current position, left-aligned, zero-filled past the end.
+    #[inline]
+    fn peek_word(&self) -> u64 {
+        let byte = self.pos / 8;
+        let shift = (self.pos % 8) as u32;
+        let word = match self.data.get(byte..byte + 8) {
+            Some(bytes) => {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(bytes);
+                u64::from_be_bytes(w)
+            }
+            None => {
+                let mut w = [0u8; 8];
+                let tail = self.data.get(byte..).unwrap_or(&[]);
+                w[..tail.len()].copy_from_slice(tail);
+                u64::from_be_bytes(w)
+            }
+        };
+        word << shift
+    }
+
+    /// Reads `n` bits (`n` ≤ 64) as an unsigned integer.
+    #[inline]
+    pub(crate) fn read_bits(&mut self, n: u32) -> Result<u64> {
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.remaining() < n as usize {
+            return Err(TRUNCATED);
+        }
+        if n <= 56 {
+            let v = self.peek_word() >> (64 - n);
+            self.pos += n as usize;
+            Ok(v)
+        } else {
+            let hi = self.read_bits(n - 32)?;
+            let lo = self.read_bits(32)?;
+            Ok((hi << 32) | lo)
+        }
+    }
+
+    /// Reads one bit.
+    #[inline]
+    pub(crate) fn read_bit(&mut self) -> Result<bool> {
+        Ok(self.read_bits(1)? == 1)
+    }
+
+    /// Reads a unary prefix: counts consecutive `1` bits, stopping at a `0` (consumed) or after `max`
+    /// ones (no terminator is read then). Returns the number of ones.
+    #[inline]
+    pub(crate) fn read_unary(&mut self, max: u32) -> Result<u32> {
+        let ones = (!self.peek_word()).leading_zeros().min(max);
+        let consumed = if ones < max { ones + 1 } else { max };
+        if self.remaining() < consumed as usize {
+            return Err(TRUNCATED);
+        }
+        self.pos += consumed as usize;
+        Ok(ones)
+    }
+
+    /// Checks that only zero padding (fewer than 8 bits) is left, as a well-formed stream ends.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        let left = self.remaining();
+        if left >= 8 {
+            return Err(TsdbError::Corrupt("trailing bytes after last sample"));
+        }
+        if self.read_bits(left as u32)? != 0 {
+            return Err(TsdbError::Corrupt("non-zero padding after last sample"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_trips_arbitrary_fields(fields in proptest::collection::vec((any::<u64>(), 0u32..=64), 0..200)) {
+            let mut w = BitWriter::default();
+            for &(v, n) in &fields {
+                w.write_bits(v, n);
+            }
+            let mut bytes = Vec::new();
+            w.append_to(&mut bytes);
+            prop_assert_eq!(bytes.len(), w.byte_len());
+            let mut r = BitReader::new(&bytes);
+            for &(v, n) in &fields {
+                let mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                prop_assert_eq!(r.read_bits(n).unwrap(), v & mask);
+            }
+            prop_assert!(r.finish().is_ok());
+        }
+    }
+
+    #[test]
+    fn unary_and_truncation() {
+        let mut w = BitWriter::default();
+        w.write_bits(0b1110, 4);
+        w.write_bits(0b11111, 5);
+        w.write_bit(true);
+        let mut bytes = Vec::new();
+        w.append_to(&mut bytes);
+        let mut r = BitReader::new(&bytes);
+        assert_eq!(r.read_unary(5).unwrap(), 3);
+        assert_eq!(r.read_unary(5).unwrap(), 5);
+        assert!(r.read_bit().unwrap());
+        assert!(r.finish().is_ok());
+        let mut r = BitReader::new(&bytes);
+        assert!(r.read_bits(17).is_err());
+        let mut r = BitReader::new(&[0xFF]);
+        assert!(r.read_unary(9).is_err());
+        let mut r = BitReader::new(&[0x00, 0x00]);
+        assert!(r.finish().is_err());
+        let mut r = BitReader::new(&[0x01]);
+        assert!(r.finish().is_err());
+    }
+}

@@ -1,0 +1,429 @@
+//! Chunk framing: header plus one interleaved bit stream of timestamps and value columns.
+//!
+//! Layout (format version 1):
+//!
+//! ```text
+//! byte 0      format version (1)
+//! byte 1      number of value columns (1..=4)
+//! uvarint     time unit in ms (timestamps are stored as ticks = floor(ts / unit))
+//! uvarint     sample count
+//! ivarint     first tick (zigzag)
+//! bits        per sample: [timestamp dod, except for the first sample] then each column's value
+//! ```
+//!
+//! A chunk is self-describing, so every chunk on disk can be decoded without outside context, and a
+//! future format can be introduced chunk by chunk. The decoder validates the header, bounds the
+//! sample count by the payload size, and requires the payload to end in < 8 zero padding bits, so
+//! truncated or trailing-garbage chunks are rejected instead of decoding silently.
+
+use super::bits::{BitReader, BitWriter};
+use super::timestamps::{TimestampDecoder, TimestampEncoder};
+use super::values::{ValueDecoder, ValueEncoder};
+use super::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
+use crate::error::{Result, TsdbError};
+
+/// Chunk format version written by this build.
+pub const FORMAT_VERSION: u8 = 1;
+/// Maximum number of value columns in one chunk (avg, min, max, count for rollups).
+pub const MAX_COLUMNS: usize = 4;
+
+/// Incrementally encodes samples into a chunk; [`ChunkEncoder::to_bytes`] can snapshot it at any
+/// time, which is how open head chunks are persisted and later appended to.
+#[derive(Debug, Clone)]
+pub struct ChunkEncoder {
+    columns: u8,
+    unit_ms: i64,
+    count: u32,
+    first_tick: i64,
+    last_tick: i64,
+    ts: TimestampEncoder,
+    values: [ValueEncoder; MAX_COLUMNS],
+    bits: BitWriter,
+}
+
+impl ChunkEncoder {
+    /// Creates an empty chunk with `columns` values per sample and timestamps stored at `unit_ms`
+    /// resolution (use 1 for lossless millisecond timestamps).
+    pub fn new(columns: usize, unit_ms: i64) -> Result<Self> {
+        if columns == 0 || columns > MAX_COLUMNS {
+            return Err(TsdbError::InvalidArgument(
+                "chunk needs 1 to 4 value columns",
+            ));
+        }
+        if unit_ms <= 0 {
+            return Err(TsdbError::InvalidArgument(
+                "chunk time unit must be positive",
+            ));
+        }
+        Ok(ChunkEncoder {
+            columns: columns as u8,
+            unit_ms,
+            count: 0,
+            first_tick: 0,
+            last_tick: 0,
+            ts: TimestampEncoder::default(),
+            values: [ValueEncoder::default(); MAX_COLUMNS],
+            bits: BitWriter::default(),
+        })
+    }
+
+    /// Appends one sample. `ts_ms` is floored to the chunk's time unit; `values` must have exactly
+    /// one entry per column. Any timestamp order is accepted by the codec itself.
+    #[inline]
+    pub fn push(&mut self, ts_ms: i64, values: &[f64]) -> Result<()> {
+        if values.len() != usize::from(self.columns) {
+            return Err(TsdbError::InvalidArgument(
+                "value count differs from chunk columns",
+            ));
+        }
+        if self.count == u32::MAX {
+            return Err(TsdbError::InvalidArgument("chunk is full"));
+        }
+        let tick = ts_ms.div_euclid(self.unit_ms);
+        if self.count == 0 {
+            self.first_tick = tick;
+            self.ts = TimestampEncoder::new(tick);
+        } else {
+            self.ts.push(&mut self.bits, tick);
+        }
+        self.last_tick = tick;
+        for (enc, &v) in self.values.iter_mut().zip(values) {
+            enc.push(&mut self.bits, v);
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Number of samples in the chunk.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether no sample has been pushed.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Number of value columns per sample.
+    pub fn columns(&self) -> usize {
+        usize::from(self.columns)
+    }
+
+    /// Timestamp resolution in milliseconds.
+    pub fn unit_ms(&self) -> i64 {
+        self.unit_ms
+    }
+
+    /// Timestamp of the first sample as it will decode (floored to the unit).
+    pub fn first_ts(&self) -> Option<i64> {
+        (self.count > 0).then(|| self.first_tick.wrapping_mul(self.unit_ms))
+    }
+
+    /// Timestamp of the last sample as it will decode (floored to the unit).
+    pub fn last_ts(&self) -> Option<i64> {
+        (self.count > 0).then(|| self.last_tick.wrapping_mul(self.unit_ms))
+    }
+
+    fn write_header(&self, out: &mut Vec<u8>) {
+        out.push(FORMAT_VERSION);
+        out.push(self.columns);
+        put_uvarint(out, self.unit_ms as u64);
+        put_uvarint(out, u64::from(self.count));
+        put_ivarint(out, self.first_tick);
+    }
+
+    /// Size in bytes of [`ChunkEncoder::to_bytes`].
+    pub fn encoded_len(&self) -> usize {
+        let mut header = Vec::with_capacity(32);
+        self.write_header(&mut header);
+        header.len() + self.bits.byte_len()
+    }
+
+    /// Appends the encoded chunk to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        self.write_header(out);
+        self.bits.append_to(out);
+    }
+
+    /// The encoded chunk as it stands now; pushing more samples later is still possible.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(24 + self.bits.byte_len());
+        self.write_to(&mut out);
+        out
+    }
+}
+
+/// Streaming decoder over an encoded chunk. It never panics on malformed input.
+#[derive(Debug, Clone)]
+pub struct ChunkDecoder<'a> {
+    reader: BitReader<'a>,
+    columns: usize,
+    unit_ms: i64,
+    count: u32,
+    decoded: u32,
+    first_tick: i64,
+    ts: TimestampDecoder,
+    values: [ValueDecoder; MAX_COLUMNS],
+}
+
+impl<'a> ChunkDecoder<'a> {
+    /// Parses and validates the chunk header.
+    pub fn new(bytes: &'a [u8]) -> Result<Self> {
+        let (&version, rest) = bytes
+            .split_first()
+            .ok_or(TsdbError::Corrupt("empty chunk"))?;
+        if version != FORMAT_VERSION {
+            return Err(TsdbError::UnsupportedVersion(version));
+        }
+        let (&columns, mut rest) = rest
+            .split_first()
+            .ok_or(TsdbError::Corrupt("chunk header truncated"))?;
+        let columns = usize::from(columns);
+        if columns == 0 || columns > MAX_COLUMNS {
+            return Err(TsdbError::Corrupt("bad column count"));
+        }
+        let unit_ms = get_uvarint(&mut rest)?;
+        if unit_ms == 0 || unit_ms > i64::MAX as u64 {
+            return Err(TsdbError::Corrupt("bad time unit"));
+        }
+        let count = u32::try_from(get_uvarint(&mut rest)?)
+            .map_err(|_| TsdbError::Corrupt("bad sample count"))?;
+        let first_tick = get_ivarint(&mut rest)?;
+        let reader = BitReader::new(rest);
+        // Every sample costs at least one bit per column, plus one timestamp bit after the first.
+        let min_bits = if count == 0 {
+            0
+        } else {
+            (u64::from(count) - 1) * (columns as u64 + 1) + columns as u64
+        };
+        if min_bits > reader.remaining() as u64 {
+            return Err(TsdbError::Corrupt("sample count exceeds payload"));
+        }
+        Ok(ChunkDecoder {
+            reader,
+            columns,
+            unit_ms: unit_ms as i64,
+            count,
+            decoded: 0,
+            first_tick,
+            ts: TimestampDecoder::new(first_tick),
+            values: [ValueDecoder::default(); MAX_COLUMNS],
+        })
+    }
+
+    /// Number of value columns per sample.
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
+    /// Number of samples the header announces.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether the chunk holds no samples.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Timestamp resolution in milliseconds.
+    pub fn unit_ms(&self) -> i64 {
+        self.unit_ms
+    }
+
+    /// Timestamp of the first sample, from the header.
+    pub fn first_ts(&self) -> Option<i64> {
+        (self.count > 0).then(|| self.first_tick.wrapping_mul(self.unit_ms))
+    }
+
+    /// Decodes the next sample's values into `out[..columns]` and returns its timestamp, or `None`
+    /// after the last sample (at which point the end of the payload has been validated).
+    #[inline]
+    pub fn next_into(&mut self, out: &mut [f64]) -> Result<Option<i64>> {
+        if out.len() < self.columns {
+            return Err(TsdbError::InvalidArgument(
+                "output slice shorter than columns",
+            ));
+        }
+        if self.decoded == self.count {
+            self.reader.finish()?;
+            return Ok(None);
+        }
+        let tick = if self.decoded == 0 {
+            self.first_tick
+        } else {
+            self.ts.next(&mut self.reader)?
+        };
+        for (dec, slot) in self.values[..self.columns].iter_mut().zip(out.iter_mut()) {
+            *slot = dec.next(&mut self.reader)?;
+        }
+        self.decoded += 1;
+        Ok(Some(tick.wrapping_mul(self.unit_ms)))
+    }
+}
+
+/// A fully decoded chunk: `values` is row-major, `columns` entries per timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedChunk {
+    /// Number of value columns per sample.
+    pub columns: usize,
+    /// Sample timestamps in stored order.
+    pub timestamps: Vec<i64>,
+    /// Sample values, `columns` per timestamp.
+    pub values: Vec<f64>,
+}
+
+/// Decodes a whole chunk, validating it end to end.
+pub fn decode_chunk(bytes: &[u8]) -> Result<DecodedChunk> {
+    let mut dec = ChunkDecoder::new(bytes)?;
+    let columns = dec.columns();
+    let mut timestamps = Vec::with_capacity(dec.len());
+    let mut values = Vec::with_capacity(dec.len() * columns);
+    let mut row = [0.0; MAX_COLUMNS];
+    while let Some(ts) = dec.next_into(&mut row)? {
+        timestamps.push(ts);
+        values.extend_from_slice(&row[..columns]);
+    }
+    Ok(DecodedChunk {
+        columns,
+        timestamps,
+        values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(samples: &[(i64, f64)], unit: i64) -> Vec<u8> {
+        let mut enc = ChunkEncoder::new(1, unit).unwrap();
+        for &(t, v) in samples {
+            enc.push(t, &[v]).unwrap();
+        }
+        assert_eq!(enc.encoded_len(), enc.to_bytes().len());
+        enc.to_bytes()
+    }
+
+    fn any_f64() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<u64>().prop_map(f64::from_bits),
+            Just(f64::NAN),
+            Just(-0.0),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            (-100_000i64..100_000).prop_map(|n| n as f64 / 10.0),
+            (0u64..1 << 40).prop_map(|n| n as f64),
+        ]
+    }
+
+    fn any_ts() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            any::<i64>(),
+            (1_600_000_000_000i64..1_800_000_000_000),
+            Just(i64::MIN),
+            Just(i64::MAX),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_arbitrary_samples(samples in proptest::collection::vec((any_ts(), any_f64()), 0..300)) {
+            let bytes = encode(&samples, 1);
+            let decoded = decode_chunk(&bytes).unwrap();
+            prop_assert_eq!(decoded.timestamps.len(), samples.len());
+            for (i, &(t, v)) in samples.iter().enumerate() {
+                prop_assert_eq!(decoded.timestamps[i], t);
+                prop_assert_eq!(decoded.values[i].to_bits(), v.to_bits());
+            }
+        }
+
+        #[test]
+        fn round_trips_irregular_series(start in 1_600_000_000_000i64..1_700_000_000_000,
+                                        steps in proptest::collection::vec((0i64..100_000, -1000i64..1000), 1..500)) {
+            let mut t = start;
+            let mut v = 0i64;
+            let mut samples = Vec::new();
+            for (dt, dv) in steps {
+                t += dt;
+                v += dv;
+                samples.push((t, v as f64 / 10.0));
+            }
+            let bytes = encode(&samples, 1);
+            let decoded = decode_chunk(&bytes).unwrap();
+            let got: Vec<(i64, u64)> = decoded.timestamps.iter().zip(&decoded.values).map(|(&t, v)| (t, v.to_bits())).collect();
+            let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = decode_chunk(&bytes);
+            let mut framed = vec![FORMAT_VERSION, 1 + bytes.first().copied().unwrap_or(0) % 4];
+            framed.extend_from_slice(&bytes);
+            let _ = decode_chunk(&framed);
+        }
+
+        #[test]
+        fn truncation_and_trailing_garbage_are_errors(samples in proptest::collection::vec((any_ts(), any_f64()), 1..100), cut in any::<proptest::sample::Index>()) {
+            let bytes = encode(&samples, 1);
+            let cut = cut.index(bytes.len());
+            prop_assert!(decode_chunk(&bytes[..cut]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert!(decode_chunk(&longer).is_err());
+        }
+
+        #[test]
+        fn multi_column_round_trip(rows in proptest::collection::vec((-(1i64 << 50)..(1i64 << 50), any_f64(), any_f64(), any_f64(), any_f64()), 0..100)) {
+            let mut enc = ChunkEncoder::new(4, 60_000).unwrap();
+            for &(t, a, b, c, d) in &rows {
+                enc.push(t.div_euclid(60_000).wrapping_mul(60_000), &[a, b, c, d]).unwrap();
+            }
+            let decoded = decode_chunk(&enc.to_bytes()).unwrap();
+            prop_assert_eq!(decoded.columns, 4);
+            for (i, &(t, a, b, c, d)) in rows.iter().enumerate() {
+                prop_assert_eq!(decoded.timestamps[i], t.div_euclid(60_000).wrapping_mul(60_000));
+                let row: Vec<u64> = decoded.values[i * 4..i * 4 + 4].iter().map(|v| v.to_bits()).collect();
+                prop_assert_eq!(row, vec![a.to_bits(), b.to_bits(), c.to_bits(), d.to_bits()]);
+            }
+        }
+    }
+
+    #[test]
+    fn header_fields_and_errors() {
+        let bytes = encode(&[(10_400, 1.0), (20_600, 2.0)], 1000);
+        let dec = ChunkDecoder::new(&bytes).unwrap();
+        assert_eq!((dec.len(), dec.columns(), dec.unit_ms()), (2, 1, 1000));
+        assert_eq!(dec.first_ts(), Some(10_000));
+        assert_eq!(
+            decode_chunk(&bytes).unwrap().timestamps,
+            vec![10_000, 20_000]
+        );
+        let mut wrong = bytes.clone();
+        wrong[0] = 9;
+        assert!(matches!(
+            decode_chunk(&wrong),
+            Err(TsdbError::UnsupportedVersion(9))
+        ));
+        assert!(ChunkEncoder::new(0, 1).is_err());
+        assert!(ChunkEncoder::new(1, 0).is_err());
+        let mut enc = ChunkEncoder::new(2, 1).unwrap();
+        assert!(enc.push(1, &[1.0]).is_err());
+        let empty = ChunkEncoder::new(1, 1).unwrap();
+        assert!(empty.first_ts().is_none() && empty.is_empty());
+        assert!(decode_chunk(&empty.to_bytes())
+            .unwrap()
+            .timestamps
+            .is_empty());
+    }
+
+    #[test]
+    fn repeated_values_cost_about_two_bits() {
+        let samples: Vec<(i64, f64)> = (0..1000)
+            .map(|i| (1_700_000_000_000 + i * 10_000, 42.5))
+            .collect();
+        let bytes = encode(&samples, 1);
+        assert!(bytes.len() < 1000 / 4 + 40, "{} bytes", bytes.len());
+    }
+}

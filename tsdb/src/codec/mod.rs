@@ -1,0 +1,14 @@
+//! Gorilla-style chunk codec: delta-of-delta timestamps and XOR/decimal value columns.
+//!
+//! The codec is independent of storage: it turns `(timestamp, [f64; columns])` rows into a compact,
+//! self-describing byte chunk and back, bit-exactly.
+
+mod bits;
+mod chunk;
+mod timestamps;
+mod values;
+mod varint;
+
+pub use chunk::{
+    decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION, MAX_COLUMNS,
+};

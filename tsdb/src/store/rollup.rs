@@ -1,0 +1,106 @@
+//! Incremental rollups: finished buckets of each tier are computed from the next finer tier.
+//!
+//! Per series and tier ≥ 1 the store remembers a watermark `W`: every finer-tier row older than `W`
+//! has been rolled. A step reads the finer tier in `[W, limit)`, where `limit` is the start of the
+//! current (unfinished) bucket at `now − late_tolerance_ms`, appends one avg/min/max/count row per
+//! non-empty bucket to the tier's head and sets `W = limit`. Tiers cascade within one series (raw →
+//! 1 min → 1 h → 1 d), and a coarser tier never rolls past its source tier's watermark.
+//!
+//! # Running it
+//! Call [`Tsdb::rollup_step`] periodically (e.g. every few minutes) with a `max_series` budget and
+//! repeat until [`RollupProgress::done`], yielding between calls; each series is processed under
+//! the store lock on its own, so appends are blocked for at most one series' work (a few tens of µs).
+//! Run it before [`Tsdb::retain`], and [`Tsdb::flush`] afterwards to persist the rollup output:
+//! retention never deletes finer data that a *persisted* watermark has not covered.
+
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::{aggregate, floor_to};
+use super::read::{read_rows, TierSnapshot};
+use super::{lock, Inner, Tsdb};
+use crate::error::Result;
+
+/// Progress of a rollup pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupProgress {
+    /// Series processed by this call.
+    pub series: usize,
+    /// Rollup rows (buckets) appended by this call.
+    pub buckets: usize,
+    /// The pass reached the last series; the next call starts a new pass.
+    pub done: bool,
+}
+
+/// Next key after `cursor` (or the first key) in a series map.
+pub(super) fn next_key<V>(
+    map: &std::collections::BTreeMap<Box<[u8]>, V>,
+    cursor: Option<&[u8]>,
+) -> Option<Box<[u8]>> {
+    let lower = cursor.map_or(Bound::Unbounded, Bound::Excluded);
+    map.range::<[u8], _>((lower, Bound::Unbounded))
+        .next()
+        .map(|(k, _)| k.clone())
+}
+
+impl Tsdb {
+    /// Rolls up at most `max_series` series, continuing where the previous call stopped.
+    /// `now_ms` is the current time; only buckets that ended `late_tolerance_ms` before it are
+    /// finalized.
+    pub fn rollup_step(&self, now_ms: i64, max_series: usize) -> Result<RollupProgress> {
+        let mut progress = RollupProgress::default();
+        while progress.series < max_series {
+            let mut inner = lock(&self.inner);
+            let Some(key) = next_key(&inner.series, inner.rollup_cursor.as_deref()) else {
+                inner.rollup_cursor = None;
+                progress.done = true;
+                break;
+            };
+            progress.buckets += self.rollup_series(&mut inner, &key, now_ms)?;
+            inner.rollup_cursor = Some(key);
+            progress.series += 1;
+        }
+        Ok(progress)
+    }
+
+    /// A complete rollup pass over every series (restarting any partial pass).
+    pub fn rollup(&self, now_ms: i64) -> Result<RollupProgress> {
+        lock(&self.inner).rollup_cursor = None;
+        self.rollup_step(now_ms, usize::MAX)
+    }
+
+    fn rollup_series(&self, inner: &mut Inner, key: &[u8], now_ms: i64) -> Result<usize> {
+        let Inner { series, seq, .. } = inner;
+        let Some(state) = series.get_mut(key) else {
+            return Ok(0);
+        };
+        let mut written = 0;
+        let finished_at = now_ms.saturating_sub(self.config.late_tolerance_ms);
+        for tier in 1..self.config.tiers.len() {
+            let spec = &self.config.tiers[tier];
+            let width = spec.resolution_ms;
+            let mut limit = floor_to(finished_at, width);
+            if tier >= 2 {
+                match state.tiers[tier - 1].watermark {
+                    Some(source_done) => limit = limit.min(floor_to(source_done, width)),
+                    None => continue,
+                }
+            }
+            let from = state.tiers[tier].watermark.unwrap_or(i64::MIN);
+            if from >= limit || state.tiers[tier - 1].last_ts().is_none() {
+                continue;
+            }
+            let snap = TierSnapshot::of(&state.tiers[tier - 1]);
+            let mut rows = Vec::new();
+            read_rows(&self.tree, key, tier - 1, &snap, from, limit, &mut rows)?;
+            for bucket in aggregate(&rows, |ts| floor_to(ts, width)) {
+                let max = self.config.max_chunk_samples;
+                state.tiers[tier].push(spec, max, bucket.ts, &bucket.columns(), seq)?;
+                written += 1;
+            }
+            state.tiers[tier].watermark = Some(limit);
+        }
+        Ok(written)
+    }
+}
