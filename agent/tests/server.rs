@@ -34,12 +34,14 @@ fn once_reports_this_machine_to_a_real_server() {
     std::thread::spawn(move || {
         let system = actix::System::new();
         system.block_on(async move {
-            let mut settings = Settings::default();
-            settings.listen = "127.0.0.1:0".parse().unwrap();
-            settings.metrics_listen = None;
-            settings.data_dir = path;
-            settings.auth_user = Some("admin".into());
-            settings.auth_pass = Some(Secret::new("agent-test-password"));
+            let settings = Settings {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                metrics_listen: None,
+                data_dir: path,
+                auth_user: Some("admin".into()),
+                auth_pass: Some(Secret::new("agent-test-password")),
+                ..Settings::default()
+            };
             let running = app::start(settings).await.unwrap();
             let token = running
                 .create_token("agent", &["agent:report", "monitoring:read"], None)

@@ -46,12 +46,14 @@ impl TestServer {
         let thread = std::thread::spawn(move || {
             let system = actix::System::new();
             system.block_on(async move {
-                let mut settings = Settings::default();
-                settings.listen = "127.0.0.1:0".parse().expect("addr");
-                settings.metrics_listen = Some("127.0.0.1:0".parse().expect("addr"));
-                settings.data_dir = path;
-                settings.auth_user = Some(ADMIN_USER.into());
-                settings.auth_pass = Some(pulse::config::Secret::new(ADMIN_PASS));
+                let mut settings = Settings {
+                    listen: "127.0.0.1:0".parse().expect("addr"),
+                    metrics_listen: Some("127.0.0.1:0".parse().expect("addr")),
+                    data_dir: path,
+                    auth_user: Some(ADMIN_USER.into()),
+                    auth_pass: Some(pulse::config::Secret::new(ADMIN_PASS)),
+                    ..Settings::default()
+                };
                 adjust(&mut settings);
                 let running = app::start(settings).await.expect("server starts");
                 tx.send((running.clone(), actix::System::current()))
