@@ -80,7 +80,9 @@ pub struct WsSettings {
     pub ping_interval: Duration,
     /// A client silent this long is closed (90 s).
     pub idle_timeout: Duration,
-    /// Changes within this window are coalesced into one delta frame (100 ms).
+    /// Changes within this window are coalesced into one delta frame (25 ms; at most 100 ms by
+    /// SPEC §6). Short enough that a change reaches clients at once even when sources report at
+    /// the window's own period, long enough to fold a burst of snapshots into one frame.
     pub coalesce: Duration,
 }
 
@@ -162,7 +164,7 @@ impl Default for Settings {
                 queue_capacity: 128,
                 ping_interval: Duration::from_secs(30),
                 idle_timeout: Duration::from_secs(90),
-                coalesce: Duration::from_millis(100),
+                coalesce: Duration::from_millis(25),
             },
             pve: Vec::new(),
             pbs: Vec::new(),

@@ -63,7 +63,7 @@ fn defaults_are_the_spec_values() {
     assert_eq!(s.ws.queue_capacity, 128);
     assert_eq!(s.ws.ping_interval, Duration::from_secs(30));
     assert_eq!(s.ws.idle_timeout, Duration::from_secs(90));
-    assert_eq!(s.ws.coalesce, Duration::from_millis(100));
+    assert_eq!(s.ws.coalesce, Duration::from_millis(25));
     assert!(!s.hosted_mode && !s.multi_tenant_enabled);
 }
 
