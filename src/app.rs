@@ -9,6 +9,7 @@ use actix::prelude::*;
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use metrics_exporter_prometheus::PrometheusHandle;
 use pulse_actors::{Backoff, Supervisor, SupervisorConfig};
 
 use crate::auth::{self, BootstrapOutcome, LoginLimiter, LoginPolicy, WindowLimiter};
@@ -118,7 +119,8 @@ pub fn load_settings(
 
 /// Starts every part of the server inside the current actix system.
 pub async fn start(settings: Settings) -> Result<Running> {
-    let prometheus = telemetry::prometheus();
+    // No listener, no recorder: metric calls are then free no-ops.
+    let prometheus = settings.metrics_listen.and_then(|_| telemetry::prometheus());
     let store = Store::open(&settings.data_dir)?;
     match auth::ensure_admin_or_bootstrap(
         &store,
@@ -193,7 +195,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
     });
 
     let mut metrics_addr = None;
-    if let (Some(addr), Some(handle)) = (metrics_listen, prometheus) {
+    if let (Some(addr), Some(handle)) = (metrics_listen, prometheus.clone()) {
         let srv = HttpServer::new(move || {
             let handle = handle.clone();
             App::new().route(
@@ -226,7 +228,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
         });
     }
 
-    spawn_housekeeping(state.clone());
+    spawn_housekeeping(state.clone(), prometheus.clone());
     tracing::info!(%http_addr, ?metrics_addr, "pulse started");
     Ok(Running {
         http_addr,
@@ -243,12 +245,17 @@ fn worker_count() -> usize {
         .unwrap_or(2)
 }
 
-/// Periodic gauges that have no event to hang on: store size, uptime, actor restarts.
-fn spawn_housekeeping(state: web::Data<AppState>) {
+/// Periodic gauges that have no event to hang on (store size, uptime, actor restarts), and the
+/// exporter's upkeep: histogram samples wait in buckets until drained, so without it memory grows
+/// with every request between scrapes (measured: ~20 bytes per request).
+fn spawn_housekeeping(state: web::Data<AppState>, prometheus: Option<PrometheusHandle>) {
     actix::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));
         loop {
             tick.tick().await;
+            if let Some(handle) = &prometheus {
+                handle.run_upkeep();
+            }
             metrics::gauge!(names::UPTIME).set(state.started.elapsed().as_secs_f64());
             if let Ok(bytes) = state.store.size_on_disk() {
                 metrics::gauge!(names::STORE_BYTES).set(bytes as f64);
