@@ -120,7 +120,9 @@ pub fn load_settings(
 /// Starts every part of the server inside the current actix system.
 pub async fn start(settings: Settings) -> Result<Running> {
     // No listener, no recorder: metric calls are then free no-ops.
-    let prometheus = settings.metrics_listen.and_then(|_| telemetry::prometheus());
+    let prometheus = settings
+        .metrics_listen
+        .and_then(|_| telemetry::prometheus());
     let store = Store::open(&settings.data_dir)?;
     match auth::ensure_admin_or_bootstrap(
         &store,

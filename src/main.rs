@@ -80,6 +80,7 @@ fn serve(args: ServeArgs, demo: bool) -> pulse::Result<()> {
 
     let system = actix::System::new();
     let result = system.block_on(async move {
+        let signals = Signals::install()?;
         let running = app::start(settings).await?;
         println!("Pulse listening on http://{}", running.http_addr);
         let _demo = match &demo_login {
@@ -91,7 +92,7 @@ fn serve(args: ServeArgs, demo: bool) -> pulse::Result<()> {
             }
             None => None,
         };
-        wait_for_signals(&running, args).await;
+        signals.wait(&running, args).await;
         running.stop().await;
         Ok(())
     });
@@ -101,27 +102,41 @@ fn serve(args: ServeArgs, demo: bool) -> pulse::Result<()> {
     result
 }
 
-/// Waits for SIGINT or SIGTERM; reloads the configuration on SIGHUP.
-async fn wait_for_signals(running: &app::Running, args: ServeArgs) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
-            _ = hup.recv() => match app::load_settings(args.config.clone(), args.data_dir.clone(), args.listen) {
-                Ok(fresh) => running.state.reload(fresh),
-                Err(e) => tracing::error!(error = %e, "configuration reload failed; keeping the current one"),
-            },
-        }
+/// The signals the server reacts to, installed before it announces that it is listening, so a
+/// SIGHUP or SIGTERM sent right after that line never meets the default action.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> pulse::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let install = |kind: SignalKind| {
+            signal(kind).map_err(|e| Error::Internal(format!("signal handler: {e}")))
+        };
+        Ok(Signals {
+            term: install(SignalKind::terminate())?,
+            hup: install(SignalKind::hangup())?,
+            int: install(SignalKind::interrupt())?,
+        })
     }
-    tracing::info!("shutting down");
+
+    /// Waits for SIGINT or SIGTERM; reloads the configuration on SIGHUP.
+    async fn wait(mut self, running: &app::Running, args: ServeArgs) {
+        loop {
+            tokio::select! {
+                _ = self.int.recv() => break,
+                _ = self.term.recv() => break,
+                _ = self.hup.recv() => match app::load_settings(args.config.clone(), args.data_dir.clone(), args.listen) {
+                    Ok(fresh) => running.state.reload(fresh),
+                    Err(e) => tracing::error!(error = %e, "configuration reload failed; keeping the current one"),
+                },
+            }
+        }
+        tracing::info!("shutting down");
+    }
 }
 
 /// A fresh temporary data dir for `pulse demo`.
