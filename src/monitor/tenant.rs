@@ -21,6 +21,9 @@ use super::registry::{self as registry_actor, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
 
+/// How long a new tenant's actors may take to start.
+const TENANT_START_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The address of a child that may be replaced by a restart.
 type Slot<A> = Arc<RwLock<Option<Addr<A>>>>;
 
@@ -47,6 +50,22 @@ impl TenantHandle {
     /// The current registry incarnation.
     pub fn registry(&self) -> Result<Addr<Registry>> {
         current(&self.registry, &self.org, "registry")
+    }
+
+    /// Waits until the tenant's children have started: the tenant supervisor starts them just after
+    /// it reports itself started, so the first request for a new org must not race them.
+    async fn ready(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + TENANT_START_TIMEOUT;
+        while self.registry().is_err() || self.agent_ingest().is_err() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Unavailable(format!(
+                    "org {} did not start in time",
+                    self.org
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        Ok(())
     }
 
     /// The current agent-ingest incarnation.
@@ -91,6 +110,8 @@ impl Tenants {
     /// The tenant of `org`, starting its subtree on first use.
     pub async fn ensure(&self, org: &str) -> Result<TenantHandle> {
         if let Some(t) = self.get(org) {
+            // Possibly still starting (a concurrent first request): cheap when already up.
+            t.ready().await?;
             return Ok(t);
         }
         validate_org_id(org)?;
@@ -116,6 +137,7 @@ impl Tenants {
             .await
             .map_err(|e| Error::Unavailable(format!("root supervisor: {e}")))?
             .map_err(|e| Error::Internal(format!("tenant {org}: {e}")))?;
+        handle.ready().await?;
         Ok(handle)
     }
 }
