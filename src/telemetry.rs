@@ -59,12 +59,8 @@ pub mod names {
     pub const REGISTRY_DIFFS: &str = "pulse_registry_diffs_total";
     /// Counter: source snapshots ingested by the registry.
     pub const REGISTRY_SNAPSHOTS: &str = "pulse_registry_snapshots_total";
-    /// Gauge: sources currently stale.
-    pub const REGISTRY_STALE: &str = "pulse_registry_stale_sources";
     /// Gauge: restarts of each supervised actor since start.
     pub const ACTOR_RESTARTS: &str = "pulse_actor_restarts";
-    /// Gauge: supervised actors by state.
-    pub const ACTORS: &str = "pulse_actors";
     /// Gauge: bytes used by the embedded store on disk.
     pub const STORE_BYTES: &str = "pulse_store_size_bytes";
     /// Counter: login attempts by outcome.
@@ -100,12 +96,10 @@ fn describe_all() {
         REGISTRY_SNAPSHOTS,
         "Source snapshots ingested by a tenant registry"
     );
-    describe_gauge!(REGISTRY_STALE, "Resources with at least one stale source");
     describe_gauge!(
         ACTOR_RESTARTS,
         "Restarts of a supervised actor since process start"
     );
-    describe_gauge!(ACTORS, "Supervised actors by state");
     describe_gauge!(
         STORE_BYTES,
         Unit::Bytes,

@@ -68,6 +68,16 @@ async fn decoded(req: &HttpRequest, payload: web::Payload, kind: ReportKind) -> 
     decode_body(kind, encoding.as_deref(), &raw)
 }
 
+/// Parses a large report (up to 10 MiB of JSON) on the blocking pool so the worker keeps serving.
+async fn parse_off_worker<R: Send + 'static>(
+    json: Vec<u8>,
+    parse: fn(&[u8]) -> Result<R>,
+) -> Result<R> {
+    web::block(move || parse(&json))
+        .await
+        .map_err(|e| Error::Internal(format!("parser pool: {e}")))?
+}
+
 fn ingest_unavailable(e: actix::MailboxError) -> Error {
     Error::Unavailable(format!("agent ingest: {e}"))
 }
@@ -94,10 +104,7 @@ async fn docker(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let json = decoded(&req, payload, ReportKind::Docker).await?;
-    // Up to 10 MiB of JSON: parse off the worker thread so other requests keep flowing.
-    let report = web::block(move || parse_docker(&json))
-        .await
-        .map_err(|e| Error::Internal(format!("parser pool: {e}")))??;
+    let report = parse_off_worker(json, parse_docker).await?;
     let reply = auth
         .tenant
         .agent_ingest()?
@@ -113,9 +120,7 @@ async fn kubernetes(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let json = decoded(&req, payload, ReportKind::Kubernetes).await?;
-    let report = web::block(move || parse_kubernetes(&json))
-        .await
-        .map_err(|e| Error::Internal(format!("parser pool: {e}")))??;
+    let report = parse_off_worker(json, parse_kubernetes).await?;
     let reply = auth
         .tenant
         .agent_ingest()?

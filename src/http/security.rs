@@ -79,7 +79,11 @@ async fn login(
     let body = body.into_inner();
     let ip = client_ip(&req);
     app.login_limiter
-        .check(ip, &body.username, Instant::now())?;
+        .check(ip, &body.username, Instant::now())
+        .inspect_err(|_| {
+            metrics::counter!(crate::telemetry::names::RATE_LIMITED, "limiter" => "login")
+                .increment(1)
+        })?;
     let user = match check_password(&app.store, &body.username, &body.password) {
         Ok(user) => user,
         Err(e) => {

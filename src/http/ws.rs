@@ -52,7 +52,9 @@ async fn upgrade(
     auth: Authed<MonitoringRead>,
 ) -> Result<HttpResponse> {
     check_origin(&req, &app.settings().allowed_origins)?;
-    app.ws_limiter.check(&client_ip(&req), Instant::now())?;
+    app.ws_limiter
+        .check(&client_ip(&req), Instant::now())
+        .inspect_err(|_| metrics::counter!(names::RATE_LIMITED, "limiter" => "ws").increment(1))?;
     let tuning = app.ws_tuning();
     let events = auth.tenant.hub().subscribe(tuning.queue_capacity).events();
     let session = WsSession {

@@ -146,27 +146,21 @@ pub struct Aggregations {
     /// Number of resources counted.
     pub total: usize,
     /// Count per resource type.
-    pub by_type: BTreeMap<String, usize>,
+    pub by_type: BTreeMap<&'static str, usize>,
     /// Count per status.
-    pub by_status: BTreeMap<String, usize>,
+    pub by_status: BTreeMap<&'static str, usize>,
     /// Count per source (a resource with two sources counts for both).
-    pub by_source: BTreeMap<String, usize>,
+    pub by_source: BTreeMap<&'static str, usize>,
 }
 
 impl Aggregations {
     /// Adds one resource to the counts.
     pub fn add(&mut self, r: &Resource) {
         self.total += 1;
-        *self
-            .by_type
-            .entry(r.resource_type.as_str().to_owned())
-            .or_default() += 1;
-        *self
-            .by_status
-            .entry(r.status.as_str().to_owned())
-            .or_default() += 1;
+        *self.by_type.entry(r.resource_type.as_str()).or_default() += 1;
+        *self.by_status.entry(r.status.as_str()).or_default() += 1;
         for s in &r.sources {
-            *self.by_source.entry(s.as_str().to_owned()).or_default() += 1;
+            *self.by_source.entry(s.as_str()).or_default() += 1;
         }
     }
 

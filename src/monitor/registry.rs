@@ -87,7 +87,7 @@ pub struct Registry {
     flush_scheduled: bool,
     health: BTreeMap<String, bool>,
     health_dirty: bool,
-    stats: Value,
+    stats: Aggregations,
     last_update: i64,
     full_cache: Option<FullState>,
     _guard: ExitGuard,
@@ -107,15 +107,15 @@ impl Registry {
             flush_scheduled: false,
             health: BTreeMap::new(),
             health_dirty: false,
-            stats: json!({}),
+            stats: Aggregations::default(),
             last_update: clock::now_millis(),
             full_cache: None,
             _guard: guard,
         }
     }
 
-    fn stats_value(&self) -> Value {
-        serde_json::to_value(Aggregations::of(self.state.resources())).unwrap_or(Value::Null)
+    fn current_stats(&self) -> Aggregations {
+        Aggregations::of(self.state.resources())
     }
 
     /// Schedules a flush: at once after a quiet period, else at the end of the window.
@@ -135,7 +135,7 @@ impl Registry {
     fn flush(&mut self) {
         self.flush_scheduled = false;
         let diff = self.state.take_diff();
-        let stats = self.stats_value();
+        let stats = self.current_stats();
         let stats_changed = stats != self.stats;
         if diff.is_empty() && !self.health_dirty && !stats_changed {
             return;
@@ -156,7 +156,7 @@ impl Registry {
             self.health_dirty = false;
         }
         if stats_changed {
-            data.insert("stats".into(), stats.clone());
+            data.insert("stats".into(), json!(stats));
             self.stats = stats;
         }
         data.insert("lastUpdate".into(), json!(self.last_update));
@@ -212,7 +212,7 @@ fn write_state_json<'a>(
     out: &mut String,
     resources: impl Iterator<Item = &'a Resource>,
     health: &BTreeMap<String, bool>,
-    stats: &Value,
+    stats: &Aggregations,
     last_update: i64,
 ) {
     out.push_str("{\"resources\":[");
@@ -227,7 +227,7 @@ fn write_state_json<'a>(
     out.push_str("],\"activeAlerts\":[],\"recentlyResolved\":[],\"connectionHealth\":");
     out.push_str(&serde_json::to_string(health).unwrap_or_else(|_| "{}".into()));
     out.push_str(",\"stats\":");
-    out.push_str(&stats.to_string());
+    out.push_str(&serde_json::to_string(stats).unwrap_or_else(|_| "{}".into()));
     out.push_str(",\"lastUpdate\":");
     out.push_str(&last_update.to_string());
     out.push('}');
@@ -237,7 +237,7 @@ impl Actor for Registry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.stats = self.stats_value();
+        self.stats = self.current_stats();
         // Subscribers hold state of an earlier incarnation (if any): make them resync.
         self.hub.publish(HubItem::Reset);
         ctx.run_interval(STALE_SWEEP, |act, ctx| {
