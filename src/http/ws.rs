@@ -296,7 +296,9 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 self.position = None;
                 self.start_sync(SyncKind::Resync, ctx);
             }
-            HubEvent::Item(HubItem::Delta { epoch, seq, frame }) => match &mut self.sync {
+            HubEvent::Item(HubItem::Delta {
+                epoch, seq, frame, ..
+            }) => match &mut self.sync {
                 Some(pending) => {
                     if pending.buffered.len() >= self.tuning.queue_capacity {
                         pending.buffered.clear();

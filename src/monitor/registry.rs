@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use pulse_actors::{ExitGuard, Hub};
-use pulse_model::{RegistryState, Resource, SourceSnapshot};
+use pulse_model::{RegistryState, Resource, SourceSnapshot, Timestamp};
 use serde_json::{json, Value};
 
 use super::clock;
@@ -35,9 +35,23 @@ pub enum HubItem {
         seq: u64,
         /// The complete WebSocket frame text.
         frame: Arc<str>,
+        /// The same diff as whole resources, for in-process consumers (history, alerts).
+        changes: Arc<Changes>,
     },
     /// The registry restarted: every subscriber must resync from a full state.
     Reset,
+}
+
+/// The resources one diff touched, whole (not as patches), so in-process consumers such as the
+/// history writer and the alert engine need neither parse frames nor keep a copy of the registry.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// When the registry published the diff.
+    pub at: Timestamp,
+    /// Every new or changed resource as it is now.
+    pub upserted: Vec<Resource>,
+    /// Ids of removed resources.
+    pub removed: Vec<String>,
 }
 
 /// A full state at a known position of the diff sequence, serialised once as the complete
@@ -161,10 +175,21 @@ impl Registry {
         }
         data.insert("lastUpdate".into(), json!(self.last_update));
         let frame = json!({"type": "rawData", "data": data, "timestamp": self.last_update});
+        let changes = Changes {
+            at: Timestamp::from_millis(self.last_update),
+            upserted: diff
+                .upserts
+                .iter()
+                .filter_map(|u| u.get("id").and_then(Value::as_str))
+                .filter_map(|id| self.state.get(id).cloned())
+                .collect(),
+            removed: diff.removed,
+        };
         let report = self.hub.publish(HubItem::Delta {
             epoch: self.epoch,
             seq: self.seq,
             frame: Arc::from(frame.to_string()),
+            changes: Arc::new(changes),
         });
         metrics::counter!(names::REGISTRY_DIFFS, "org" => self.org.clone()).increment(1);
         metrics::gauge!(names::REGISTRY_RESOURCES, "org" => self.org.clone())
