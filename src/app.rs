@@ -16,7 +16,8 @@ use crate::auth::{self, BootstrapOutcome, LoginLimiter, LoginPolicy, WindowLimit
 use crate::config::{CliOverrides, Settings};
 use crate::error::{Error, Result};
 use crate::http::{self, errors, ws::WsTuning};
-use crate::monitor::Tenants;
+use crate::monitor::catalog::EndpointCatalog;
+use crate::monitor::{TenantOptions, Tenants};
 use crate::store::{SessionStore, Store};
 use crate::telemetry::{self, names};
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub store: Store,
     /// Tenants and their actor subtrees.
     pub tenants: Arc<Tenants>,
+    /// Monitored endpoints from the file and the API.
+    pub endpoints: Arc<EndpointCatalog>,
     /// The root supervisor (for `/api/system/actors`).
     pub root: Addr<Supervisor>,
     /// When the server started.
@@ -63,10 +66,25 @@ impl AppState {
         if fresh.listen != current.listen || fresh.data_dir != current.data_dir {
             tracing::warn!("listen address and data dir changes take effect after a restart");
         }
+        self.endpoints.set_file(&fresh);
         if let Ok(mut slot) = self.settings.write() {
             *slot = Arc::new(fresh);
         }
         tracing::info!("configuration reloaded");
+        // Changed file endpoints restart only their own collectors.
+        let (tenants, endpoints) = (Arc::clone(&self.tenants), Arc::clone(&self.endpoints));
+        actix::spawn(async move {
+            let Some(tenant) = tenants.get(auth::DEFAULT_ORG_ID) else {
+                return;
+            };
+            let applied = match endpoints.desired(auth::DEFAULT_ORG_ID) {
+                Ok(desired) => tenant.apply_endpoints(desired).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = applied {
+                tracing::error!(error = %e, "applying reloaded endpoints failed");
+            }
+        });
     }
 }
 
@@ -150,7 +168,19 @@ pub async fn start(settings: Settings) -> Result<Running> {
             ),
     )
     .start();
-    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce).await?);
+    let endpoints = Arc::new(EndpointCatalog::new(store.clone(), &settings));
+    let catalog = Arc::clone(&endpoints);
+    let tenants = Arc::new(
+        Tenants::start(
+            root.clone(),
+            TenantOptions {
+                coalesce: settings.ws.coalesce,
+                timeout: settings.polling.connection_timeout,
+                endpoints: Box::new(move |org| catalog.desired(org)),
+            },
+        )
+        .await?,
+    );
 
     let listen = settings.listen;
     let metrics_listen = settings.metrics_listen;
@@ -158,6 +188,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
         settings: RwLock::new(Arc::new(settings)),
         store: store.clone(),
         tenants,
+        endpoints,
         root: root.clone(),
         started: Instant::now(),
         login_limiter: LoginLimiter::new(LoginPolicy::default()),

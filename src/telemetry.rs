@@ -69,6 +69,16 @@ pub mod names {
     pub const RATE_LIMITED: &str = "pulse_rate_limited_total";
     /// Gauge: seconds since the process started.
     pub const UPTIME: &str = "pulse_uptime_seconds";
+    /// Counter: finished poll cycles by org, kind, endpoint and outcome.
+    pub const POLLS: &str = "pulse_poll_total";
+    /// Histogram: poll cycle duration by org, kind and endpoint.
+    pub const POLL_DURATION: &str = "pulse_poll_duration_seconds";
+    /// Counter: malformed items skipped by polls.
+    pub const POLL_SKIPPED: &str = "pulse_poll_skipped_items_total";
+    /// Counter: snapshots dropped because the registry's mailbox was full.
+    pub const POLL_DROPPED: &str = "pulse_poll_dropped_snapshots_total";
+    /// Gauge: failed polls in a row per endpoint.
+    pub const POLL_FAILURES: &str = "pulse_poll_consecutive_failures";
 }
 
 fn describe_all() {
@@ -111,4 +121,25 @@ fn describe_all() {
         "Requests rejected by a rate limit, by limiter"
     );
     describe_gauge!(UPTIME, Unit::Seconds, "Seconds since the server started");
+    describe_counter!(
+        POLLS,
+        "Finished collector poll cycles by endpoint and outcome"
+    );
+    describe_histogram!(
+        POLL_DURATION,
+        Unit::Seconds,
+        "Duration of collector poll cycles by endpoint"
+    );
+    describe_counter!(
+        POLL_SKIPPED,
+        "Malformed platform items skipped by collector polls"
+    );
+    describe_counter!(
+        POLL_DROPPED,
+        "Snapshots a collector dropped because the registry was full"
+    );
+    describe_gauge!(
+        POLL_FAILURES,
+        "Failed collector polls in a row, per endpoint"
+    );
 }

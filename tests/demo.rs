@@ -1,5 +1,6 @@
 //! `pulse demo` works the first time: it prints the URL and login, and within seconds the
-//! simulated fleet is visible through the API with that login.
+//! simulated fleet (agents, a 3-node PVE cluster with ≥ 40 guests, PBS and PMG, configured through
+//! the endpoint API) is visible through the API with that login within 30 s.
 
 mod common;
 
@@ -52,9 +53,12 @@ async fn demo_prints_its_login_and_shows_the_simulated_fleet() {
             .await
             .unwrap();
         let by_type = &page["aggregations"]["byType"];
-        if ["agent", "app-container", "k8s-cluster", "pod"]
+        let count = |t: &str| by_type[t].as_u64().unwrap_or(0);
+        let guests = count("vm") + count("system-container");
+        if ["agent", "app-container", "k8s-cluster", "pod", "pbs", "pmg", "storage"]
             .iter()
-            .all(|t| by_type[t].as_u64().unwrap_or(0) > 0)
+            .all(|t| count(t) > 0)
+            && guests >= 40
         {
             break;
         }

@@ -73,22 +73,66 @@ pub struct EndpointConfig {
     pub verify_ssl: bool,
     /// Poll interval of this endpoint (its own, or the `[polling]` default of its kind).
     pub poll_interval: Duration,
+    /// Further API addresses of the same PVE cluster, tried in order when `host` fails.
+    pub cluster_endpoints: Vec<HttpUrl>,
+    /// Which parts of the platform to collect.
+    pub monitor: MonitorFlags,
+}
+
+/// Which parts of an endpoint to collect (upstream's `monitor*` switches); all on by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonitorFlags {
+    /// PVE virtual machines.
+    pub vms: bool,
+    /// PVE LXC containers.
+    pub containers: bool,
+    /// PVE storage and ZFS pools.
+    pub storage: bool,
+    /// PVE vzdump tasks; PBS namespaces, groups and snapshots.
+    pub backups: bool,
+    /// PVE physical disks (SMART).
+    pub physical_disks: bool,
+}
+
+impl Default for MonitorFlags {
+    fn default() -> Self {
+        MonitorFlags {
+            vms: true,
+            containers: true,
+            storage: true,
+            backups: true,
+            physical_disks: true,
+        }
+    }
+}
+
+/// `monitor = { … }` of an endpoint table, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMonitor {
+    pub(crate) vms: Option<bool>,
+    pub(crate) containers: Option<bool>,
+    pub(crate) storage: Option<bool>,
+    pub(crate) backups: Option<bool>,
+    pub(crate) physical_disks: Option<bool>,
 }
 
 /// One `[[kind]]` table as written in the file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawEndpoint {
-    name: Option<String>,
-    host: Option<String>,
-    token_name: Option<String>,
-    token_value: Option<Secret>,
-    api_key: Option<Secret>,
-    user: Option<String>,
-    password: Option<Secret>,
-    fingerprint: Option<String>,
-    verify_ssl: Option<bool>,
-    poll_interval_secs: Option<u64>,
+pub(crate) struct RawEndpoint {
+    pub(crate) name: Option<String>,
+    pub(crate) host: Option<String>,
+    pub(crate) token_name: Option<String>,
+    pub(crate) token_value: Option<Secret>,
+    pub(crate) api_key: Option<Secret>,
+    pub(crate) user: Option<String>,
+    pub(crate) password: Option<Secret>,
+    pub(crate) fingerprint: Option<String>,
+    pub(crate) verify_ssl: Option<bool>,
+    pub(crate) poll_interval_secs: Option<u64>,
+    pub(crate) cluster_endpoints: Option<Vec<String>>,
+    pub(crate) monitor: Option<RawMonitor>,
 }
 
 /// Validates the `[[kind]]` tables, in order; `default_interval` applies where none is given.
@@ -115,14 +159,22 @@ pub(super) fn validate_all(
         .collect()
 }
 
-/// Validates one table found at `at` (e.g. `pve[0]`).
-fn validate(
+/// Validates one endpoint found at `at` (e.g. `pve[0]`, or empty for an API body: then errors name
+/// the bare field). Errors are [`crate::Error::Config`] naming `<at>.<field>`, the value and what is
+/// allowed.
+pub(crate) fn validate(
     kind: EndpointKind,
     at: &str,
     raw: RawEndpoint,
     default_interval: Duration,
 ) -> Result<EndpointConfig> {
-    let key = |field: &str| format!("{at}.{field}");
+    let key = |field: &str| {
+        if at.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{at}.{field}")
+        }
+    };
     let name = raw.name.as_deref().unwrap_or_default();
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(config_error(
@@ -134,6 +186,13 @@ fn validate(
     let host_text = raw.host.as_deref().unwrap_or_default();
     let host = HttpUrl::parse(host_text, Some((true, kind.default_port())))
         .map_err(|why| config_error(&key("host"), host_text, why))?;
+    if !host.is_https() {
+        return Err(config_error(
+            &key("host"),
+            host_text,
+            "an https:// address: credentials are never sent over plain http",
+        ));
+    }
     check_credentials(kind, &key, &raw)?;
     let fingerprint = raw
         .fingerprint
@@ -152,7 +211,33 @@ fn validate(
         Some(s) => secs(&key("poll_interval_secs"), s, POLL_RANGE)?,
         None => default_interval,
     };
+    let cluster_endpoints = raw
+        .cluster_endpoints
+        .unwrap_or_default()
+        .iter()
+        .map(|h| {
+            if kind != EndpointKind::Pve {
+                return Err(config_error(
+                    &key("cluster_endpoints"),
+                    h,
+                    "cluster endpoints only for [[pve]]",
+                ));
+            }
+            HttpUrl::parse(h, Some((true, kind.default_port())))
+                .map_err(|why| config_error(&key("cluster_endpoints"), h, why))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if cluster_endpoints.len() > 32 {
+        return Err(config_error(
+            &key("cluster_endpoints"),
+            &cluster_endpoints.len().to_string(),
+            "at most 32 cluster endpoints",
+        ));
+    }
+    let monitor = monitor_flags(kind, &key, raw.monitor.unwrap_or_default())?;
     Ok(EndpointConfig {
+        monitor,
+        cluster_endpoints,
         kind,
         name: name.to_owned(),
         host,
@@ -164,6 +249,44 @@ fn validate(
         fingerprint,
         verify_ssl: raw.verify_ssl.unwrap_or(true),
         poll_interval,
+    })
+}
+
+/// The switches of `raw`, refusing those the kind does not have (PVE has all; PBS `backups`).
+fn monitor_flags(
+    kind: EndpointKind,
+    key: &dyn Fn(&str) -> String,
+    raw: RawMonitor,
+) -> Result<MonitorFlags> {
+    let d = MonitorFlags::default();
+    let pve_only = [
+        ("vms", raw.vms),
+        ("containers", raw.containers),
+        ("storage", raw.storage),
+        ("physical_disks", raw.physical_disks),
+    ];
+    for (name, value) in pve_only {
+        if value.is_some() && kind != EndpointKind::Pve {
+            return Err(config_error(
+                &key(&format!("monitor.{name}")),
+                name,
+                "a switch of this platform (PVE: vms, containers, storage, backups, physical_disks; PBS: backups)",
+            ));
+        }
+    }
+    if raw.backups.is_some() && !matches!(kind, EndpointKind::Pve | EndpointKind::Pbs) {
+        return Err(config_error(
+            &key("monitor.backups"),
+            "backups",
+            "a switch of this platform (PVE and PBS have backups)",
+        ));
+    }
+    Ok(MonitorFlags {
+        vms: raw.vms.unwrap_or(d.vms),
+        containers: raw.containers.unwrap_or(d.containers),
+        storage: raw.storage.unwrap_or(d.storage),
+        backups: raw.backups.unwrap_or(d.backups),
+        physical_disks: raw.physical_disks.unwrap_or(d.physical_disks),
     })
 }
 

@@ -18,7 +18,8 @@ mod url;
 mod tests;
 
 pub use cidr::Cidr;
-pub use endpoint::{EndpointConfig, EndpointKind};
+pub(crate) use endpoint::{validate as validate_endpoint, RawEndpoint, RawMonitor};
+pub use endpoint::{EndpointConfig, EndpointKind, MonitorFlags};
 pub use load::CliOverrides;
 pub use secret::Secret;
 pub use settings::{LogFormat, LogLevel, PollingSettings, Settings, WsSettings};

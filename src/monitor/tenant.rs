@@ -1,21 +1,28 @@
 //! Tenants: one supervised actor subtree per organisation (the `default` org always exists).
 //!
 //! ```text
-//! root ─ tenant:<org> (supervisor, permanent) ─ registry (permanent)
+//! root ─ tenant:<org> (supervisor, permanent) ─┬ registry (permanent)
+//!                                               ├ agent-ingest (permanent)
+//!                                               └ collectors (supervisor) ─ <kind>:<id> (one per endpoint)
 //! ```
+//! Collectors sit under their own supervisor so that an endpoint that keeps crashing is retried
+//! with backoff (capped at 5 min) forever, without counting against the tenant's core actors.
 //! A restarted child has a new address, so each tenant keeps its registry address in a slot that
 //! the child's start function refills; the fan-out hub belongs to the tenant, not to the registry,
 //! so WebSocket subscriptions survive a registry restart (and resync from the new incarnation).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use actix::Addr;
 use pulse_actors::{
-    Backoff, ChildContext, ChildSpec, Hub, RestartPolicy, StartChild, Supervisor, SupervisorConfig,
+    Backoff, ChildContext, ChildSpec, Hub, RestartPolicy, StartChild, StopChild, Supervisor,
+    SupervisorConfig,
 };
 
+use super::collector::{self, Collector, CollectorBoard, CollectorSpec};
+use super::endpoints::{self as endpoint_set, ManagedEndpoint};
 use super::ingest::{self, AgentIngest};
 use super::registry::{self as registry_actor, HubItem, Registry};
 use crate::auth::validate_org_id;
@@ -34,6 +41,11 @@ pub struct TenantHandle {
     hub: Hub<HubItem>,
     registry: Slot<Registry>,
     agent_ingest: Slot<AgentIngest>,
+    collectors: Slot<Supervisor>,
+    endpoints: Arc<RwLock<BTreeMap<String, ManagedEndpoint>>>,
+    board: CollectorBoard,
+    collector_addrs: Arc<RwLock<HashMap<String, Addr<Collector>>>>,
+    timeout: Duration,
 }
 
 impl TenantHandle {
@@ -72,6 +84,63 @@ impl TenantHandle {
     pub fn agent_ingest(&self) -> Result<Addr<AgentIngest>> {
         current(&self.agent_ingest, &self.org, "agent ingest")
     }
+
+    /// The endpoints this tenant monitors, by collector child name.
+    pub fn endpoints(&self) -> BTreeMap<String, ManagedEndpoint> {
+        self.endpoints.read().map(|e| e.clone()).unwrap_or_default()
+    }
+
+    /// Live health of the tenant's collectors, by child name.
+    pub fn collector_health(&self) -> BTreeMap<String, collector::CollectorStatus> {
+        self.board.read().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// The running collector of child `name` (fault-injection tests).
+    pub fn collector(&self, name: &str) -> Option<Addr<Collector>> {
+        self.collector_addrs
+            .read()
+            .ok()?
+            .get(name)
+            .filter(|a| a.connected())
+            .cloned()
+    }
+
+    /// Makes `desired` the set of monitored endpoints: starts collectors of new endpoints,
+    /// restarts those whose configuration changed and stops those that are gone; every other
+    /// collector keeps running untouched.
+    pub async fn apply_endpoints(&self, desired: Vec<ManagedEndpoint>) -> Result<()> {
+        let desired: BTreeMap<String, ManagedEndpoint> =
+            desired.into_iter().map(|e| (e.child_name(), e)).collect();
+        let plan = {
+            let mut running = self
+                .endpoints
+                .write()
+                .map_err(|_| Error::Internal("endpoint set poisoned".into()))?;
+            let plan = endpoint_set::plan(&running, &desired);
+            *running = desired;
+            plan
+        };
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let supervisor = current(&self.collectors, &self.org, "collector supervisor")?;
+        for name in plan.stop.iter().chain(&plan.restart) {
+            // An unknown child is fine: it may have been given up on, or never started.
+            let _ = supervisor.send(StopChild(name.clone())).await;
+            if let Ok(mut board) = self.board.write() {
+                board.remove(name);
+            }
+        }
+        for name in plan.restart.iter().chain(&plan.start) {
+            supervisor
+                .send(StartChild(collector_spec(self.clone(), name.clone())))
+                .await
+                .map_err(|e| Error::Unavailable(format!("collector supervisor: {e}")))?
+                .map_err(|e| Error::Internal(format!("collector {name}: {e}")))?;
+        }
+        tracing::info!(org = %self.org, started = plan.start.len(), restarted = plan.restart.len(), stopped = plan.stop.len(), "endpoints applied");
+        Ok(())
+    }
 }
 
 /// The live address in a slot, or 503 while its actor restarts.
@@ -83,19 +152,32 @@ fn current<A: actix::Actor>(slot: &Slot<A>, org: &str, what: &str) -> Result<Add
         .ok_or_else(|| Error::Unavailable(format!("{what} of org {org} is restarting")))
 }
 
+/// Where a tenant's endpoints come from when it starts.
+pub type EndpointSource = Box<dyn Fn(&str) -> Result<Vec<ManagedEndpoint>> + Send + Sync>;
+
+/// How tenants are set up.
+pub struct TenantOptions {
+    /// Registry coalescing window.
+    pub coalesce: Duration,
+    /// Per-request timeout of platform clients.
+    pub timeout: Duration,
+    /// The endpoints of an org at start (file endpoints for `default`, plus those of the store).
+    pub endpoints: EndpointSource,
+}
+
 /// All tenants of this process.
 pub struct Tenants {
     root: Addr<Supervisor>,
-    coalesce: Duration,
+    options: TenantOptions,
     map: RwLock<HashMap<String, TenantHandle>>,
 }
 
 impl Tenants {
     /// Starts the tenant registry with the `default` org.
-    pub async fn start(root: Addr<Supervisor>, coalesce: Duration) -> Result<Self> {
+    pub async fn start(root: Addr<Supervisor>, options: TenantOptions) -> Result<Self> {
         let tenants = Tenants {
             root,
-            coalesce,
+            options,
             map: RwLock::new(HashMap::new()),
         };
         tenants.ensure(crate::auth::DEFAULT_ORG_ID).await?;
@@ -115,11 +197,20 @@ impl Tenants {
             return Ok(t);
         }
         validate_org_id(org)?;
+        let endpoints = (self.options.endpoints)(org)?
+            .into_iter()
+            .map(|e| (e.child_name(), e))
+            .collect();
         let handle = TenantHandle {
             org: Arc::from(org),
             hub: Hub::new(),
             registry: Arc::new(RwLock::new(None)),
             agent_ingest: Arc::new(RwLock::new(None)),
+            collectors: Arc::new(RwLock::new(None)),
+            endpoints: Arc::new(RwLock::new(endpoints)),
+            board: CollectorBoard::default(),
+            collector_addrs: Arc::new(RwLock::new(HashMap::new())),
+            timeout: self.options.timeout,
         };
         {
             let mut map = self
@@ -131,7 +222,7 @@ impl Tenants {
             }
             map.insert(org.to_owned(), handle.clone());
         }
-        let spec = tenant_spec(handle.clone(), self.coalesce);
+        let spec = tenant_spec(handle.clone(), self.options.coalesce);
         self.root
             .send(StartChild(spec))
             .await
@@ -152,8 +243,80 @@ fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
         vec![
             registry_spec(tenant.clone(), coalesce),
             agent_ingest_spec(tenant.clone()),
+            collectors_spec(tenant.clone()),
         ]
     })
+}
+
+/// The supervisor of a tenant's collectors; on every (re)start it starts one collector per
+/// endpoint currently in the tenant's set.
+fn collectors_spec(tenant: TenantHandle) -> ChildSpec {
+    let config = SupervisorConfig::new("collectors")
+        .kind("collectors")
+        // Backoff caps each endpoint's restarts at one per 5 min, so this never gives up in practice.
+        .intensity(1000, Duration::from_secs(3600))
+        .backoff(Backoff::new(Duration::from_secs(1), Duration::from_secs(300)).jitter(0.2));
+    ChildSpec::supervisor(config, RestartPolicy::Permanent, move |addr| {
+        if let Ok(mut slot) = tenant.collectors.write() {
+            *slot = Some(addr.clone());
+        }
+        tenant
+            .endpoints()
+            .into_keys()
+            .map(|name| collector_spec(tenant.clone(), name))
+            .collect()
+    })
+}
+
+/// The collector of endpoint child `name`; it reads the endpoint's configuration at every start,
+/// so a restart after a change picks up the new one.
+fn collector_spec(tenant: TenantHandle, name: String) -> ChildSpec {
+    ChildSpec::new(
+        name.clone(),
+        "collector",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let endpoint = tenant
+                .endpoints()
+                .remove(&name)
+                .ok_or_else(|| format!("endpoint {name} is no longer configured"))?;
+            let config = &endpoint.config;
+            let poller =
+                collector::poller_for(config, tenant.timeout).map_err(|e| e.to_string())?;
+            let spec = CollectorSpec {
+                child: name.clone(),
+                kind: config.kind.as_str(),
+                endpoint: config.name.clone(),
+                org: tenant.org().to_owned(),
+                interval: config.poll_interval,
+                cycle_timeout: cycle_timeout(tenant.timeout),
+            };
+            let lookup = tenant.clone();
+            let board = tenant.board.clone();
+            let (addr, handle) = cx.start_actor(|guard| {
+                Collector::new(
+                    spec,
+                    poller,
+                    Box::new(move || lookup.registry()),
+                    board,
+                    guard,
+                )
+            });
+            if let Ok(mut addrs) = tenant.collector_addrs.write() {
+                addrs.insert(name.clone(), addr);
+            }
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(collector::MAILBOX_CAPACITY)
+}
+
+/// A whole poll cycle may take a few request timeouts (listing, then per-node calls, then a retry
+/// on another cluster member) before it counts as hung.
+fn cycle_timeout(request_timeout: Duration) -> Duration {
+    request_timeout
+        .saturating_mul(3)
+        .max(Duration::from_secs(5))
 }
 
 fn registry_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {

@@ -7,6 +7,7 @@
 //! background flusher (every 500 ms) and survive a restart.
 
 mod codec;
+mod endpoints;
 mod keyfile;
 mod secret_box;
 mod sessions;
@@ -18,6 +19,7 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+pub use endpoints::{EndpointsDocument, StoredEndpoint};
 pub use secret_box::{SecretBox, XChaChaBox};
 pub use sessions::SessionStore;
 pub use settings::{Document, DocumentStore, Namespace, SettingsStore, StoredDocument};

@@ -250,6 +250,37 @@ pub fn segment(raw: &str) -> String {
     out
 }
 
+/// The client settings of a configured endpoint, in order of preference: its `host`, then its
+/// cluster endpoints (same credentials and TLS policy), each with `timeout` per request.
+pub fn settings_for(
+    config: &crate::config::EndpointConfig,
+    timeout: Duration,
+) -> Result<Vec<EndpointSettings>, PlatformError> {
+    let credentials = match (&config.token_name, &config.token_value) {
+        (Some(name), Some(secret)) => {
+            Credentials::token(name, secret.expose(), config.user.as_deref())?
+        }
+        _ => match (&config.user, &config.password) {
+            (Some(user), Some(password)) => Credentials::password(user, password.expose()),
+            _ => {
+                return Err(PlatformError::Config(format!(
+                    "endpoint '{}' has no complete credentials",
+                    config.name
+                )))
+            }
+        },
+    };
+    let tls = TlsMode::from_settings(config.verify_ssl, config.fingerprint.as_deref())
+        .map_err(|e| PlatformError::Config(e.to_string()))?;
+    Ok(std::iter::once(&config.host)
+        .chain(&config.cluster_endpoints)
+        .map(|host| {
+            EndpointSettings::new(host.to_string(), credentials.clone(), tls.clone())
+                .with_timeout(timeout)
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
