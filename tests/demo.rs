@@ -55,9 +55,17 @@ async fn demo_prints_its_login_and_shows_the_simulated_fleet() {
         let by_type = &page["aggregations"]["byType"];
         let count = |t: &str| by_type[t].as_u64().unwrap_or(0);
         let guests = count("vm") + count("system-container");
-        if ["agent", "app-container", "k8s-cluster", "pod", "pbs", "pmg", "storage"]
-            .iter()
-            .all(|t| count(t) > 0)
+        if [
+            "agent",
+            "app-container",
+            "k8s-cluster",
+            "pod",
+            "pbs",
+            "pmg",
+            "storage",
+        ]
+        .iter()
+        .all(|t| count(t) > 0)
             && guests >= 40
         {
             break;

@@ -105,7 +105,8 @@ pub use hub::{Hub, HubEvent, HubEvents, PublishReport, Subscription};
 pub use node::{ActorNode, NodeState};
 pub use schedule::{run_periodic, Outcome, PeriodicSchedule};
 pub use supervisor::{
-    ChildContext, ChildHandle, ChildSpec, Escalation, ExitGuard, ExitReason, RestartChild,
-    RestartPolicy, Shutdown, Snapshot, StartChild, StartFn, StopChild, SubtreeSnapshot, Supervisor,
-    SupervisorConfig, DEFAULT_CHILD_MAILBOX, DEFAULT_SUPERVISOR_MAILBOX,
+    ChildContext, ChildHandle, ChildSpec, Escalation, ExitGuard, ExitReason, RemoveChild,
+    RestartChild, RestartPolicy, Shutdown, Snapshot, StartChild, StartFn, StopChild,
+    SubtreeSnapshot, Supervisor, SupervisorConfig, DEFAULT_CHILD_MAILBOX,
+    DEFAULT_SUPERVISOR_MAILBOX,
 };

@@ -45,6 +45,32 @@ async fn panic_in_handler_kills_only_that_actor() {
 }
 
 #[actix_rt::test]
+async fn removed_child_stops_and_leaves_the_tree() {
+    let sup = Supervisor::new(fast("root")).start();
+    let (gone, kept) = (Probe::default(), Probe::default());
+    for (probe, name) in [(&gone, "gone"), (&kept, "kept")] {
+        sup.send(StartChild(probe.spec(name, RestartPolicy::Permanent)))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let old = gone.addr();
+    sup.send(RemoveChild("gone".into())).await.unwrap().unwrap();
+    assert!(disconnected(&old).await);
+    sleep(20 * MS).await;
+    let node = snapshot(&sup).await;
+    assert!(node.child("gone").is_none(), "removed from the tree");
+    assert_eq!(state_of(&node, "kept"), NodeState::Running);
+    assert_eq!(gone.starts(), 1, "not restarted");
+    let err = sup
+        .send(RemoveChild("gone".into()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err, ActorError::UnknownChild("gone".into()));
+}
+
+#[actix_rt::test]
 async fn explicit_stop_is_not_restarted() {
     let sup = Supervisor::new(fast("root")).start();
     let probe = Probe::default();

@@ -315,6 +315,35 @@ impl Handler<SourceFailed> for Registry {
     }
 }
 
+/// An endpoint was removed: its resources leave the registry and its `connectionHealth` entry goes.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ForgetSource {
+    /// The snapshot scope of the source.
+    pub scope: String,
+    /// Which source it fed.
+    pub source: pulse_model::Source,
+}
+
+impl Handler<ForgetSource> for Registry {
+    type Result = ();
+
+    fn handle(&mut self, msg: ForgetSource, ctx: &mut Self::Context) {
+        // An empty snapshot replaces everything the scope contributed.
+        let empty = SourceSnapshot {
+            source: msg.source,
+            scope: msg.scope.clone(),
+            observed_at: clock::now(),
+            records: Vec::new(),
+        };
+        self.state.ingest(empty, clock::now());
+        if self.health.remove(&msg.scope).is_some() {
+            self.health_dirty = true;
+        }
+        self.schedule_flush(ctx);
+    }
+}
+
 /// Ask for the full state at the current sequence position.
 #[derive(Message)]
 #[rtype(result = "FullState")]

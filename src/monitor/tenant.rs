@@ -17,14 +17,14 @@ use std::time::Duration;
 
 use actix::Addr;
 use pulse_actors::{
-    Backoff, ChildContext, ChildSpec, Hub, RestartPolicy, StartChild, StopChild, Supervisor,
+    Backoff, ChildContext, ChildSpec, Hub, RemoveChild, RestartPolicy, StartChild, Supervisor,
     SupervisorConfig,
 };
 
 use super::collector::{self, Collector, CollectorBoard, CollectorSpec};
 use super::endpoints::{self as endpoint_set, ManagedEndpoint};
 use super::ingest::{self, AgentIngest};
-use super::registry::{self as registry_actor, HubItem, Registry};
+use super::registry::{self as registry_actor, ForgetSource, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
 
@@ -111,14 +111,24 @@ impl TenantHandle {
     pub async fn apply_endpoints(&self, desired: Vec<ManagedEndpoint>) -> Result<()> {
         let desired: BTreeMap<String, ManagedEndpoint> =
             desired.into_iter().map(|e| (e.child_name(), e)).collect();
-        let plan = {
+        let (plan, renamed) = {
             let mut running = self
                 .endpoints
                 .write()
                 .map_err(|_| Error::Internal("endpoint set poisoned".into()))?;
             let plan = endpoint_set::plan(&running, &desired);
+            // A restarted endpoint under a new name feeds a new scope: the old one must go.
+            let renamed: Vec<String> = plan
+                .restart
+                .iter()
+                .filter(|n| {
+                    running.get(*n).map(|e| &e.config.name)
+                        != desired.get(*n).map(|e| &e.config.name)
+                })
+                .cloned()
+                .collect();
             *running = desired;
-            plan
+            (plan, renamed)
         };
         if plan.is_empty() {
             return Ok(());
@@ -126,9 +136,16 @@ impl TenantHandle {
         let supervisor = current(&self.collectors, &self.org, "collector supervisor")?;
         for name in plan.stop.iter().chain(&plan.restart) {
             // An unknown child is fine: it may have been given up on, or never started.
-            let _ = supervisor.send(StopChild(name.clone())).await;
-            if let Ok(mut board) = self.board.write() {
-                board.remove(name);
+            let _ = supervisor.send(RemoveChild(name.clone())).await;
+            let status = self.board.write().ok().and_then(|mut b| b.remove(name));
+            let forget = plan.stop.contains(name) || renamed.contains(name);
+            if let (true, Some(status), Ok(registry)) = (forget, status, self.registry()) {
+                if let Some(source) = status.source {
+                    registry.do_send(ForgetSource {
+                        scope: status.scope,
+                        source,
+                    });
+                }
             }
         }
         for name in plan.restart.iter().chain(&plan.start) {

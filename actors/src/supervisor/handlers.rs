@@ -1,12 +1,16 @@
 //! The supervisor's message handlers.
 
 use super::guard::ChildExited;
-use super::messages::{Escalation, RestartChild, Snapshot, StartChild, StopChild, SubtreeSnapshot};
+use super::messages::{
+    Escalation, RemoveChild, RestartChild, Snapshot, StartChild, StopChild, SubtreeSnapshot,
+};
 use super::record::Intent;
 use super::{Shutdown, Supervisor};
 use crate::error::ActorError;
 use crate::node::{ActorNode, NodeState};
-use actix::{ActorContext, Context, Handler, ResponseFuture};
+use actix::{
+    ActorContext, ActorFutureExt, Context, Handler, ResponseActFuture, ResponseFuture, WrapFuture,
+};
 use std::future::ready;
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -45,6 +49,25 @@ impl Handler<StopChild> for Supervisor {
             }
             NodeState::Stopped | NodeState::Failed => Box::pin(ready(Ok(()))),
         }
+    }
+}
+
+impl Handler<RemoveChild> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<(), ActorError>>;
+
+    fn handle(&mut self, RemoveChild(name): RemoveChild, ctx: &mut Context<Self>) -> Self::Result {
+        let stopping = <Self as Handler<StopChild>>::handle(self, StopChild(name.clone()), ctx);
+        Box::pin(stopping.into_actor(self).map(move |result, act, _| {
+            result?;
+            // Only a finished record is dropped: a concurrent StartChild of the same name wins.
+            if let Some(idx) = act
+                .position(&name)
+                .filter(|&i| !act.children[i].is_active())
+            {
+                act.children.remove(idx);
+            }
+            Ok(())
+        }))
     }
 }
 

@@ -27,6 +27,12 @@ pub struct StartChild(pub ChildSpec);
 #[rtype(result = "Result<(), ActorError>")]
 pub struct StopChild(pub String);
 
+/// Stops a child by name (as [`StopChild`]) and then forgets it: it leaves the supervisor's
+/// children and snapshots, as for a removed endpoint. Resolves once it is gone.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), ActorError>")]
+pub struct RemoveChild(pub String);
+
 /// Restarts a child by name, right away and without backoff.
 ///
 /// A running child is asked to stop and started again once it exited

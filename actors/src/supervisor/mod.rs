@@ -18,7 +18,9 @@ mod spec;
 pub use child::{ChildContext, ChildHandle, Shutdown};
 pub use config::{SupervisorConfig, DEFAULT_SUPERVISOR_MAILBOX};
 pub use guard::{ExitGuard, ExitReason};
-pub use messages::{Escalation, RestartChild, Snapshot, StartChild, StopChild, SubtreeSnapshot};
+pub use messages::{
+    Escalation, RemoveChild, RestartChild, Snapshot, StartChild, StopChild, SubtreeSnapshot,
+};
 pub use spec::{ChildSpec, RestartPolicy, StartFn, DEFAULT_CHILD_MAILBOX};
 
 use crate::error::ActorError;

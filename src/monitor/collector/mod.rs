@@ -73,6 +73,12 @@ pub struct CollectorStatus {
     /// Per-address health of a multi-address endpoint.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<AddressStatus>,
+    /// The registry scope its snapshots carry (to forget them when the endpoint is removed).
+    #[serde(skip)]
+    pub scope: String,
+    /// The source its snapshots feed.
+    #[serde(skip)]
+    pub source: Option<pulse_model::Source>,
 }
 
 /// Health of one API address of a cluster endpoint.
@@ -110,6 +116,7 @@ pub struct Collector {
     spec: CollectorSpec,
     poller: Option<Box<dyn Poller>>,
     scope: String,
+    source: pulse_model::Source,
     registry: RegistryLookup,
     board: CollectorBoard,
     _guard: ExitGuard,
@@ -126,6 +133,7 @@ impl Collector {
     ) -> Self {
         Collector {
             scope: poller.scope(),
+            source: poller.source(),
             spec,
             poller: Some(poller),
             registry,
@@ -247,6 +255,8 @@ impl Collector {
             .unwrap_or_else(|| CollectorStatus {
                 kind: self.spec.kind.to_owned(),
                 endpoint: self.spec.endpoint.clone(),
+                scope: self.scope.clone(),
+                source: Some(self.source),
                 ..CollectorStatus::default()
             })
     }

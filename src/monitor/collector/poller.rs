@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
-use pulse_model::{ResourceType, SourceSnapshot, Timestamp};
+use pulse_model::{ResourceType, Source, SourceSnapshot, Timestamp};
 
 use crate::config::{EndpointConfig, EndpointKind, MonitorFlags};
 use crate::error::{Error, Result};
@@ -36,6 +36,8 @@ pub struct PollReport {
 pub trait Poller {
     /// The registry scope its snapshots carry (also the `connectionHealth` key).
     fn scope(&self) -> String;
+    /// The source its snapshots feed.
+    fn source(&self) -> Source;
     /// Runs one poll cycle.
     fn poll(&mut self, now: Timestamp) -> LocalBoxFuture<'_, Result<PollReport>>;
     /// Health of each API address of a multi-address endpoint (a PVE cluster with failover);
@@ -100,6 +102,10 @@ struct PvePoller {
 }
 
 impl Poller for PvePoller {
+    fn source(&self) -> Source {
+        Source::Proxmox
+    }
+
     fn scope(&self) -> String {
         self.normaliser.scope()
     }
@@ -145,6 +151,10 @@ struct PbsPoller {
 }
 
 impl Poller for PbsPoller {
+    fn source(&self) -> Source {
+        Source::Pbs
+    }
+
     fn scope(&self) -> String {
         format!("pbs:{}", self.name)
     }
@@ -168,6 +178,10 @@ struct PmgPoller {
 }
 
 impl Poller for PmgPoller {
+    fn source(&self) -> Source {
+        Source::Pmg
+    }
+
     fn scope(&self) -> String {
         format!("pmg:{}", self.name)
     }
