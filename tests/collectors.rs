@@ -121,18 +121,6 @@ fn token_node(kind: &str, name: &str, url: &str, fp: &str, id: &str, secret: &st
            "tokenName": id, "tokenValue": secret, "pollIntervalSeconds": 1})
 }
 
-fn pve_node(sim: &PveSim, name: &str) -> Value {
-    let c = sim.credentials();
-    token_node(
-        "pve",
-        name,
-        &sim.url(),
-        sim.fingerprint(),
-        &c.token_id,
-        &c.token_secret,
-    )
-}
-
 fn pbs_node(sim: &PbsSim, name: &str) -> Value {
     let c = sim.credentials();
     token_node(
@@ -486,10 +474,7 @@ async fn changing_one_endpoint_restarts_only_its_collector() {
         pmg_after["since"], pmg_before["since"],
         "other collector untouched"
     );
-    assert_eq!(
-        pmg_after["health"]["polls"].as_u64() >= pmg_before["health"]["polls"].as_u64(),
-        true
-    );
+    assert!(pmg_after["health"]["polls"].as_u64() >= pmg_before["health"]["polls"].as_u64());
     // The renamed endpoint's old scope is gone from connectionHealth; the new one is there.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

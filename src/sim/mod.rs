@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod demo;
 pub mod docker_engine;
+pub mod endpoint;
 pub mod pbs;
 pub mod pmg;
 pub mod pve;

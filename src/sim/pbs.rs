@@ -9,6 +9,7 @@
 //! chunks, so the simulator never holds the list either. Job configs and a task history with a
 //! failed verification job complete the picture. Auth: `PBSAPIToken=<id>:<secret>` or tickets.
 
+use crate::sim::endpoint::SimEndpoint;
 use std::convert::Infallible;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,18 +71,17 @@ struct PbsState {
 }
 
 /// A running PBS simulator; dropping it stops the server.
+#[derive(Debug)]
 pub struct PbsSim {
-    server: HttpsServer,
-    credentials: SimCredentials,
-    faults: Arc<Faults>,
+    endpoint: SimEndpoint,
     snapshots: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for PbsSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PbsSim")
-            .field("server", &self.server)
-            .finish_non_exhaustive()
+impl std::ops::Deref for PbsSim {
+    type Target = SimEndpoint;
+
+    fn deref(&self) -> &SimEndpoint {
+        &self.endpoint
     }
 }
 
@@ -100,31 +100,9 @@ impl PbsSim {
             cfg.app_data(state.clone()).default_service(web::to(handle));
         })?;
         Ok(PbsSim {
-            server,
-            credentials: config.credentials,
-            faults,
+            endpoint: SimEndpoint::new(server, config.credentials, faults),
             snapshots,
         })
-    }
-
-    /// Base URL, `https://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// SHA-256 fingerprint of the presented certificate.
-    pub fn fingerprint(&self) -> &str {
-        self.server.fingerprint()
-    }
-
-    /// The accepted credentials.
-    pub fn credentials(&self) -> &SimCredentials {
-        &self.credentials
-    }
-
-    /// Fault knobs.
-    pub fn faults(&self) -> Arc<Faults> {
-        Arc::clone(&self.faults)
     }
 
     /// Changes the total number of snapshots (takes effect on the next listing).

@@ -3,6 +3,7 @@
 //! some counters as strings), spam and virus quarantines and the postfix queue. Auth:
 //! `PMGAPIToken=<id>:<secret>` or tickets (`PMGAuthCookie`).
 
+use crate::sim::endpoint::SimEndpoint;
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,17 +43,16 @@ struct PmgState {
 }
 
 /// A running PMG simulator; dropping it stops the server.
+#[derive(Debug)]
 pub struct PmgSim {
-    server: HttpsServer,
-    credentials: SimCredentials,
-    faults: Arc<Faults>,
+    endpoint: SimEndpoint,
 }
 
-impl std::fmt::Debug for PmgSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PmgSim")
-            .field("server", &self.server)
-            .finish_non_exhaustive()
+impl std::ops::Deref for PmgSim {
+    type Target = SimEndpoint;
+
+    fn deref(&self) -> &SimEndpoint {
+        &self.endpoint
     }
 }
 
@@ -69,30 +69,8 @@ impl PmgSim {
             cfg.app_data(state.clone()).default_service(web::to(handle));
         })?;
         Ok(PmgSim {
-            server,
-            credentials: config.credentials,
-            faults,
+            endpoint: SimEndpoint::new(server, config.credentials, faults),
         })
-    }
-
-    /// Base URL, `https://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// SHA-256 fingerprint of the presented certificate.
-    pub fn fingerprint(&self) -> &str {
-        self.server.fingerprint()
-    }
-
-    /// The accepted credentials.
-    pub fn credentials(&self) -> &SimCredentials {
-        &self.credentials
-    }
-
-    /// Fault knobs.
-    pub fn faults(&self) -> Arc<Faults> {
-        Arc::clone(&self.faults)
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cluster;
 
+use crate::sim::endpoint::SimEndpoint;
 use std::io;
 use std::sync::Arc;
 
@@ -76,17 +77,23 @@ struct PveState {
 
 /// A running PVE simulator; dropping it stops the server.
 pub struct PveSim {
-    server: HttpsServer,
-    credentials: SimCredentials,
-    faults: Arc<Faults>,
+    endpoint: SimEndpoint,
     cluster: Arc<SimCluster>,
 }
 
 impl std::fmt::Debug for PveSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PveSim")
-            .field("server", &self.server)
+            .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for PveSim {
+    type Target = SimEndpoint;
+
+    fn deref(&self) -> &SimEndpoint {
+        &self.endpoint
     }
 }
 
@@ -112,7 +119,7 @@ impl PveSim {
     /// faults.
     pub fn peer(&self, cert: &SimCert) -> io::Result<Self> {
         let config = PveSimConfig {
-            credentials: self.credentials.clone(),
+            credentials: self.credentials().clone(),
             ..PveSimConfig::default()
         };
         PveSim::serve(
@@ -139,31 +146,9 @@ impl PveSim {
             cfg.app_data(data.clone()).default_service(web::to(handle));
         })?;
         Ok(PveSim {
-            server,
-            credentials: config.credentials,
-            faults,
+            endpoint: SimEndpoint::new(server, config.credentials, faults),
             cluster,
         })
-    }
-
-    /// Base URL, `https://127.0.0.1:<port>` (clients append `/api2/json`).
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// SHA-256 fingerprint of the presented certificate.
-    pub fn fingerprint(&self) -> &str {
-        self.server.fingerprint()
-    }
-
-    /// The accepted credentials.
-    pub fn credentials(&self) -> &SimCredentials {
-        &self.credentials
-    }
-
-    /// Fault knobs of this endpoint.
-    pub fn faults(&self) -> Arc<Faults> {
-        Arc::clone(&self.faults)
     }
 
     /// The simulated cluster (node down, migration, restart, malformed entry).
