@@ -6,4 +6,5 @@
 
 pub mod agent;
 pub mod proxmox;
+pub mod rates;
 pub mod tls;

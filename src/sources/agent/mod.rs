@@ -8,7 +8,7 @@
 //!    every rejection names the offending field path (`metrics.memory.totalBytes`).
 //! 3. [`normalise`]: [`AgentIngestor`] maps a validated report onto a
 //!    [`pulse_model::SourceSnapshot`] plus the compatible reply, deriving byte rates from
-//!    cumulative counters with [`rates::CounterRates`].
+//!    cumulative counters with [`CounterRates`].
 //!
 //! Stages 1 and 2 are stateless and belong in the request handler, so that nothing reaches an
 //! actor before it has been validated; stage 3 keeps counter state and belongs in the actor that
@@ -16,15 +16,14 @@
 
 pub mod decode;
 pub mod normalise;
-pub mod rates;
 pub mod wire;
 
 #[cfg(test)]
 mod fixtures;
 
+pub use crate::sources::rates::CounterRates;
 pub use decode::{decode_body, ReportKind};
 pub use normalise::{AgentIngestor, DockerReply, HostReply, KubernetesReply};
-pub use rates::CounterRates;
 pub use wire::{
     parse_docker, parse_host, parse_kubernetes, DockerReport, HostReport, KubernetesReport,
 };

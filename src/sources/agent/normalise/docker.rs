@@ -23,8 +23,8 @@ use super::common::{
     add_interface_identity, bytes_metric, facet, percent_metric, rate_metric, replica_status, text,
     Liveness,
 };
-use crate::sources::agent::rates::CounterRates;
 use crate::sources::agent::wire::{DockerContainer, DockerReport, DockerService};
+use crate::sources::rates::CounterRates;
 
 /// Most labels copied into a container's or service's facet.
 const FACET_LABELS: usize = 100;

@@ -22,8 +22,8 @@ use super::common::{
     add_interface_identity, bytes_metric, facet, is_virtual_interface, looks_like_hostname,
     percent_metric, rate_metric, sum_rates, text, Liveness, DEFAULT_INTERVAL_SECS,
 };
-use crate::sources::agent::rates::CounterRates;
 use crate::sources::agent::wire::{DiskIo, Filesystem, HostReport, NetInterface};
+use crate::sources::rates::CounterRates;
 
 /// Filesystem types that do not hold data on a disk of the host.
 const PSEUDO_FILESYSTEMS: [&str; 27] = [

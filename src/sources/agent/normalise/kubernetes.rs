@@ -29,8 +29,8 @@ use serde_json::json;
 use super::common::{
     bytes_metric, facet, percent_metric, rate_metric, replica_status, text, Liveness,
 };
-use crate::sources::agent::rates::CounterRates;
 use crate::sources::agent::wire::{K8sDeployment, K8sNode, K8sPod, KubernetesReport};
+use crate::sources::rates::CounterRates;
 
 /// Maps a validated Kubernetes report to its records; the cluster record comes first.
 pub(super) fn kubernetes_records(

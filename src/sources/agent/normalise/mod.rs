@@ -21,8 +21,8 @@ use pulse_model::{Source, SourceSnapshot, Timestamp};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::sources::agent::rates::CounterRates;
 use crate::sources::agent::wire::{DockerReport, HostReport, KubernetesReport};
+use crate::sources::rates::CounterRates;
 
 pub use common::{derive_agent_id, Liveness, DEFAULT_INTERVAL_SECS};
 

@@ -4,17 +4,16 @@
 //! (`pve:<instance>:<type>:<vmid>`, reference §1.6), so a live migration keeps the baseline. A rate
 //! exists only when it can be trusted: not for a first sample, not for a counter that went
 //! backwards (guest restart: the new value becomes the baseline), not over a non-positive or
-//! longer-than-[`MAX_INTERVAL_MS`] interval, and never above [`MAX_RATE`]. Samples not refreshed
-//! for [`MAX_INTERVAL_MS`] are dropped by [`GuestRates::sweep`], so memory follows the guest count.
+//! longer-than-[`MAX_INTERVAL_MS`] interval, and never above [`MAX_RATE`] — the shared rule of
+//! [`rate_between`]. Samples not refreshed for [`MAX_INTERVAL_MS`] are dropped by
+//! [`GuestRates::sweep`], so memory follows the guest count.
 
 use std::collections::HashMap;
 
 use pulse_model::Timestamp;
 
-/// Longest interval between two samples that still yields a rate (10 minutes).
-pub const MAX_INTERVAL_MS: u64 = 10 * 60 * 1000;
-/// Largest plausible rate (10¹² B/s); anything above is a counter glitch.
-pub const MAX_RATE: f64 = 1e12;
+use crate::sources::rates::rate_between;
+pub use crate::sources::rates::{MAX_INTERVAL_MS, MAX_RATE};
 
 /// The four cumulative counters of a guest, in `netin, netout, diskread, diskwrite` order.
 pub type Counters = [Option<u64>; 4];
@@ -55,20 +54,13 @@ impl GuestRates {
             // The same (or an older) observation again: keep the baseline, report nothing.
             return [None; 4];
         }
-        let elapsed_ms = at.millis_since(previous.at);
         let mut rates = [None; 4];
-        if elapsed_ms <= MAX_INTERVAL_MS {
-            let seconds = elapsed_ms as f64 / 1000.0;
-            for (rate, (now, before)) in rates
-                .iter_mut()
-                .zip(counters.iter().zip(previous.counters.iter()))
-            {
-                if let (Some(now), Some(before)) = (now, before) {
-                    if now >= before {
-                        let value = (now - before) as f64 / seconds;
-                        *rate = (value <= MAX_RATE).then_some(value);
-                    }
-                }
+        for (rate, (now, before)) in rates
+            .iter_mut()
+            .zip(counters.iter().zip(previous.counters.iter()))
+        {
+            if let (Some(now), Some(before)) = (now, before) {
+                *rate = rate_between(*before, previous.at, *now, at);
             }
         }
         *previous = Sample { at, counters };
@@ -78,7 +70,7 @@ impl GuestRates {
     /// Drops baselines not refreshed within [`MAX_INTERVAL_MS`] before `now`.
     pub fn sweep(&mut self, now: Timestamp) {
         self.samples
-            .retain(|_, s| now.millis_since(s.at) <= MAX_INTERVAL_MS);
+            .retain(|_, s| now.as_millis() - s.at.as_millis() <= MAX_INTERVAL_MS);
     }
 
     /// How many baselines are remembered.

@@ -1,5 +1,7 @@
 //! Byte rates from cumulative counters (SPEC §4: "a counter reset never produces a negative or
-//! huge rate").
+//! huge rate"), for every source: [`rate_between`] is the one rule, [`CounterRates`] a keyed
+//! tracker for single counters (agents), and the Proxmox guest tracker keeps four counters per
+//! guest with the same rule.
 //!
 //! Agents report counters (bytes received, bytes read) that only grow until the host, container or
 //! interface restarts. [`CounterRates`] remembers the last sample per counter and turns the next
@@ -116,14 +118,18 @@ impl CounterRates {
 
 /// The rate between two samples, if trustworthy.
 fn rate(previous: Sample, current: Sample) -> Option<f64> {
-    let elapsed_ms = current
-        .at
-        .as_millis()
-        .checked_sub(previous.at.as_millis())?;
+    rate_between(previous.value, previous.at, current.value, current.at)
+}
+
+/// Bytes per second from counter value `before` at `before_at` to `now` at `now_at`, or `None`
+/// when untrustworthy: a non-positive or longer-than-[`MAX_INTERVAL_MS`] interval, a counter that
+/// went backwards (reset), or a result above [`MAX_RATE`].
+pub fn rate_between(before: u64, before_at: Timestamp, now: u64, now_at: Timestamp) -> Option<f64> {
+    let elapsed_ms = now_at.as_millis().checked_sub(before_at.as_millis())?;
     if elapsed_ms <= 0 || elapsed_ms > MAX_INTERVAL_MS {
         return None;
     }
-    let delta = current.value.checked_sub(previous.value)?;
+    let delta = now.checked_sub(before)?;
     let per_second = delta as f64 * 1000.0 / elapsed_ms as f64;
     (per_second.is_finite() && per_second <= MAX_RATE).then_some(per_second)
 }
