@@ -67,7 +67,10 @@ async fn demo_prints_its_login_and_shows_the_simulated_fleet() {
         .iter()
         .all(|t| count(t) > 0)
             && guests >= 40
-            && page["aggregations"]["bySource"]["pbs"].as_u64().unwrap_or(0) >= 2
+            && page["aggregations"]["bySource"]["pbs"]
+                .as_u64()
+                .unwrap_or(0)
+                >= 2
         {
             break;
         }

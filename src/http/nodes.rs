@@ -14,8 +14,6 @@ use crate::error::{Error, Result};
 use crate::monitor::catalog::parse_kind;
 use crate::monitor::endpoints::{child_name, ManagedEndpoint, Origin};
 use crate::monitor::TenantHandle;
-use crate::sources::proxmox::endpoint::settings_for;
-use crate::sources::proxmox::{ApiClient, Product};
 use crate::store::StoredEndpoint;
 
 /// Registers the endpoint routes.
@@ -360,39 +358,5 @@ async fn test_connection(
         .polling
         .connection_timeout
         .min(std::time::Duration::from_secs(15));
-    Ok(HttpResponse::Ok().json(probe(&config, timeout).await))
-}
-
-/// One `/version` call: `{success, message, version?}`; failures say why, never with a secret.
-async fn probe(config: &EndpointConfig, timeout: std::time::Duration) -> Value {
-    let product = match config.kind {
-        EndpointKind::Pve => Product::Pve,
-        EndpointKind::Pbs => Product::Pbs,
-        EndpointKind::Pmg => Product::Pmg,
-        EndpointKind::Truenas => {
-            return json!({"success": false, "message": "not a Proxmox endpoint"});
-        }
-    };
-    let attempt = async {
-        let settings = settings_for(config, timeout)?;
-        let first = settings
-            .first()
-            .ok_or_else(|| crate::sources::proxmox::PlatformError::Config("no address".into()))?;
-        let client = ApiClient::new(product, first)?;
-        client.get::<Value>("/version").await
-    };
-    match attempt.await {
-        Ok(version) => {
-            let release = version
-                .get("version")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown version");
-            json!({
-                "success": true,
-                "message": format!("Connected to {} {release}", product.display_name()),
-                "version": version,
-            })
-        }
-        Err(e) => json!({"success": false, "message": e.to_string()}),
-    }
+    Ok(HttpResponse::Ok().json(crate::monitor::collector::probe(&config, timeout).await))
 }

@@ -68,7 +68,7 @@ impl EndpointCatalog {
         } else {
             Vec::new()
         };
-        for stored in self.stored(org)? {
+        for stored in self.stored(org)?.into_iter().filter(|e| e.enabled) {
             match to_config(&stored, &file.polling) {
                 Ok(config) => out.push(ManagedEndpoint {
                     id: stored.id.clone(),

@@ -19,7 +19,7 @@ impl Document for EndpointsDocument {
 }
 
 /// One endpoint as the API received it (validated before it is stored).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEndpoint {
     /// Random id, stable for the endpoint's life.
     pub id: String,
@@ -53,4 +53,35 @@ pub struct StoredEndpoint {
     pub monitor: std::collections::BTreeMap<String, bool>,
     /// Unix ms of creation.
     pub created_at: i64,
+    /// Whether it is polled (a disabled endpoint keeps its configuration but has no collector).
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+/// Endpoints stored before `enabled` existed were all enabled.
+fn enabled_by_default() -> bool {
+    true
+}
+
+impl Default for StoredEndpoint {
+    fn default() -> Self {
+        StoredEndpoint {
+            id: String::new(),
+            kind: String::new(),
+            name: String::new(),
+            host: String::new(),
+            token_name: None,
+            token_value: None,
+            api_key: None,
+            user: None,
+            password: None,
+            fingerprint: None,
+            verify_ssl: true,
+            poll_interval_secs: None,
+            cluster_endpoints: Vec::new(),
+            monitor: std::collections::BTreeMap::new(),
+            created_at: 0,
+            enabled: true,
+        }
+    }
 }

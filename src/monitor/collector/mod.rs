@@ -7,8 +7,10 @@
 //! `connectionHealth`, and in the `pulse_poll_*` Prometheus series.
 
 mod poller;
+mod probe;
 
 pub use poller::{proxmox_poller, PollReport, Poller};
+pub use probe::probe;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
