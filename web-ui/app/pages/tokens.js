@@ -39,7 +39,7 @@ function CreateToken({ onCreated }) {
   const flip = (s) => (on) => setScopes((list) => (on ? [...list, s] : list.filter((x) => x !== s)));
   return html`<form class="card form" onSubmit=${submit} aria-labelledby="new-token-h">
     <h3 id="new-token-h">Create a token</h3>
-    <${Field} label="Name" value=${name} onInput=${setName} required hint="What uses it, e.g. “agent on nas-01”." />
+    <${Field} label="Name" name="name" value=${name} onInput=${setName} required hint="What uses it, e.g. “agent on nas-01”." />
     <fieldset><legend>Scopes</legend>
       <div class="grid2">${SCOPES.map(([s, l]) => html`<${Field} type="checkbox" label=${html`<code>${s}</code> ${l}`} value=${scopes.includes(s)} onInput=${flip(s)} />`)}</div>
     </fieldset>
