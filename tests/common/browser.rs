@@ -6,6 +6,8 @@
 //! `.ci/run` installs. Outside CI their absence skips the browser tests with a message; in CI
 //! (`CI` set) it is a failure.
 
+#![allow(dead_code)]
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

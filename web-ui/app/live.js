@@ -22,12 +22,13 @@ function url() {
 }
 
 function handle(text) {
+  const start = performance.now();
   let msg;
   try { msg = JSON.parse(text); } catch { return; }
   const data = msg.data || {};
   switch (msg.type) {
     case "initialState": {
-      const t = frameTimer("initial", (data.resources || []).length);
+      const t = frameTimer("initial", (data.resources || []).length, start);
       store.replaceAll(data);
       t.applied();
       afterCommit(() => t.end());
@@ -35,7 +36,7 @@ function handle(text) {
     }
     case "rawData": {
       const d = data.resourceDelta;
-      const t = frameTimer("delta", d ? (d.upserts || []).length + (d.removed || []).length : 0);
+      const t = frameTimer("delta", d ? (d.upserts || []).length + (d.removed || []).length : 0, start);
       store.applyDelta(data);
       t.applied();
       afterCommit(() => t.end());

@@ -17,16 +17,20 @@ console.error = (...args) => {
 window.addEventListener("error", (ev) => errors.push(`uncaught: ${ev.message} at ${ev.filename}:${ev.lineno}`));
 window.addEventListener("unhandledrejection", (ev) => errors.push(`unhandled rejection: ${ev.reason}`));
 
-/** Starts timing one state frame; `end()` runs once the resulting render has been committed. */
-export function frameTimer(kind, size) {
-  const start = performance.now();
+/**
+ * Times one state frame from `start` (when its message arrived, before parsing): `applied()` after
+ * the store took it, `end()` once the resulting render is committed; `paintMs` follows after the
+ * next frame has been drawn.
+ */
+export function frameTimer(kind, size, start) {
   let applied = start;
   return {
     applied() { applied = performance.now(); },
     end() {
       // The performance run sets forceLayout so that style and layout are inside the measure.
       if (perf.forceLayout) void document.body.offsetHeight;
-      const entry = { size, applyMs: applied - start, totalMs: performance.now() - start };
+      const entry = { size, applyMs: applied - start, totalMs: performance.now() - start, paintMs: null };
+      requestAnimationFrame(() => setTimeout(() => { entry.paintMs = performance.now() - start; }, 0));
       const list = kind === "initial" ? perf.initial : perf.deltas;
       list.push(entry);
       if (list.length > 200) list.shift();
