@@ -613,3 +613,207 @@ async fn settings_add_a_webhook_and_test_it() {
     assert_no_errors(&b).await;
     b.finish().await;
 }
+
+/// The pure cores of the app, run in the browser's own engine: RFC 7386 merge-patch (the RFC's
+/// appendix examples), and the view maintenance (patching rows in place must give exactly what a
+/// full rebuild gives, over random deltas, for every sort key).
+#[tokio::test]
+async fn merge_patch_and_view_maintenance_in_the_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(b) = Browser::start(1000, 700).await else {
+        return;
+    };
+    let srv = TestServer::start();
+    b.goto(&srv.url("/")).await;
+    b.wait_css("form[aria-labelledby=login-h]").await;
+    let result = b
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+(async () => {
+  const { mergePatch } = await import('/app/merge.js');
+  const { LiveStore } = await import('/app/store.js');
+  const { buildView, updateView } = await import('/app/view.js');
+  const fails = [];
+  const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const rfc = [
+    [{a:"b"}, {a:"c"}, {a:"c"}], [{a:"b"}, {b:"c"}, {a:"b",b:"c"}], [{a:"b"}, {a:null}, {}],
+    [{a:"b",b:"c"}, {a:null}, {b:"c"}], [{a:["b"]}, {a:"c"}, {a:"c"}], [{a:"c"}, {a:["b"]}, {a:["b"]}],
+    [{a:{b:"c"}}, {a:{b:"d",c:null}}, {a:{b:"d"}}], [{a:[{b:"c"}]}, {a:[1]}, {a:[1]}], [["a","b"], ["c","d"], ["c","d"]],
+    [{a:"b"}, ["c"], ["c"]], [{a:"foo"}, null, null], [{a:"foo"}, "bar", "bar"], [{e:null}, {a:1}, {e:null,a:1}],
+    [[1,2], {a:"b",c:null}, {a:"b"}], [{}, {a:{bb:{ccc:null}}}, {a:{bb:{}}}],
+  ];
+  rfc.forEach(([t, p, want], i) => { const got = mergePatch(t, p); if (!eq(got, want)) fails.push(`rfc ${i}: ${JSON.stringify(got)}`); });
+  const original = {a:{b:1}, c:{d:2}};
+  const patched = mergePatch(original, {a:{b:3}});
+  if (original.a.b !== 1) fails.push('mergePatch mutated its input');
+  if (patched.c !== original.c) fails.push('untouched members lost their identity');
+
+  let seed = 7;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const statuses = ['online', 'warning', 'offline', 'unknown'];
+  const make = (i) => ({ id: `agent-${i}`, type: i % 5 === 0 ? 'vm' : 'agent', name: `n${rnd(50)}`, status: statuses[rnd(4)],
+    sources: ['agent'], tags: rnd(3) ? [] : ['t1'], metrics: { cpu: { percent: rnd(100) }, memory: { percent: rnd(100) } }, uptime: rnd(1000) });
+  const store = new LiveStore();
+  store.replaceAll({ resources: Array.from({ length: 400 }, (_, i) => make(i)) });
+  const types = new Set(['agent']);
+  for (const key of ['name', 'status', 'cpu', 'memory', 'uptime', 'kind']) {
+    for (const filters of [{ q: '', sources: [], statuses: [], kinds: [], tags: [] }, { q: 'n1', sources: [], statuses: ['online', 'warning'], kinds: [], tags: [] }]) {
+      const sort = { key, dir: rnd(2) ? 'asc' : 'desc' };
+      let view = buildView(store, types, filters, sort);
+      for (let round = 0; round < 40; round += 1) {
+        const upserts = [];
+        for (let k = 0; k < 1 + rnd(8); k += 1) {
+          const i = rnd(400);
+          const r = rnd(4);
+          upserts.push(r === 0 ? { id: `agent-${i}`, status: statuses[rnd(4)] } : r === 1 ? { id: `agent-${i}`, metrics: { cpu: { percent: rnd(100) } } }
+            : r === 2 ? { id: `agent-${i}`, name: `n${rnd(50)}` } : { id: `agent-${i}`, uptime: rnd(1000) });
+        }
+        const removed = rnd(10) === 0 ? [`agent-${rnd(400)}`] : [];
+        store.applyDelta({ resourceDelta: { upserts, removed } });
+        view = updateView(view, store, types, filters, sort);
+        const full = buildView(store, types, filters, sort);
+        if (!eq(view.rows.map((r) => r.id), full.rows.map((r) => r.id))) fails.push(`${key}/${round}: row order differs`);
+        if (view.rows.some((r, i) => r !== full.rows[i])) fails.push(`${key}/${round}: stale row object`);
+        if (!eq(view.counts, full.counts)) fails.push(`${key}/${round}: counts ${JSON.stringify(view.counts)} vs ${JSON.stringify(full.counts)}`);
+      }
+    }
+  }
+  done(fails);
+})().catch((e) => done([String(e && e.stack || e)]));"#,
+            vec![],
+        )
+        .await
+        .expect("script runs");
+    assert_eq!(result, json!([]), "failures: {result:#}");
+    assert_no_errors(&b).await;
+    b.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the endpoints config API (/api/config/nodes)"]
+async fn settings_add_test_and_remove_a_proxmox_endpoint() {
+    use pulse::sim::pve::{PveSim, PveSimConfig};
+    let _one = ONE_BROWSER.lock().await;
+    let Some(b) = Browser::start(1400, 900).await else {
+        return;
+    };
+    let sim = PveSim::start(PveSimConfig::sized(2, 6)).expect("PVE simulator");
+    let creds = sim.credentials().clone();
+    let srv = TestServer::start();
+    sign_in(&b, &srv.base, None).await;
+    b.goto(&srv.url("/settings?tab=endpoints")).await;
+    b.wait_css("#add-ep-h").await;
+    b.fill("form[aria-labelledby=add-ep-h] input[name=name]", "lab")
+        .await;
+    b.fill(
+        "form[aria-labelledby=add-ep-h] input[name=host]",
+        &sim.url(),
+    )
+    .await;
+    b.fill(
+        "form[aria-labelledby=add-ep-h] input[name=tokenName]",
+        &creds.token_id,
+    )
+    .await;
+    b.fill(
+        "form[aria-labelledby=add-ep-h] input[name=tokenValue]",
+        &creds.token_secret,
+    )
+    .await;
+    b.fill(
+        "form[aria-labelledby=add-ep-h] input[name=fingerprint]",
+        sim.fingerprint(),
+    )
+    .await;
+    b.click("form[aria-labelledby=add-ep-h] .actions button[type=button]")
+        .await;
+    let result = b.wait_css("form[aria-labelledby=add-ep-h] .result").await;
+    assert!(
+        result
+            .text()
+            .await
+            .expect("text")
+            .contains("Connection works"),
+        "test result shown"
+    );
+    b.screenshot("settings-endpoint-tested").await;
+    b.click("form[aria-labelledby=add-ep-h] button[type=submit]")
+        .await;
+    b.click("button[aria-label='Remove lab']").await;
+    b.click("button[aria-label='Confirm removing lab']").await;
+    b.wait_js(
+        "the endpoint to go",
+        "return !document.querySelector(\"button[aria-label='Remove lab']\");",
+    )
+    .await;
+    assert_no_errors(&b).await;
+    b.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the metrics history and charts APIs (issue 6)"]
+async fn sparklines_and_history_charts() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(b) = Browser::start(1400, 900).await else {
+        return;
+    };
+    let f = fleet().await;
+    sign_in(&b, &f.srv.base, None).await;
+    b.wait_css(".vt-row .spark polyline").await;
+    b.click(".vt-row[data-index='2']").await;
+    b.wait_css(".drawer .chart .uplot").await;
+    b.click(".drawer .seg button[aria-label='24 hours']").await;
+    b.wait_css(".drawer .seg button[aria-pressed=true][aria-label='24 hours']")
+        .await;
+    b.wait_css(".drawer .chart .uplot").await;
+    b.screenshot("drawer-history").await;
+    assert_no_errors(&b).await;
+    b.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the alerts API (issue 7)"]
+async fn alerts_acknowledge_and_thresholds() {
+    let _one = ONE_BROWSER.lock().await;
+    let Some(b) = Browser::start(1400, 900).await else {
+        return;
+    };
+    let f = fleet().await;
+    sign_in(&b, &f.srv.base, None).await;
+    // The simulated fleet has unhealthy and exited containers: alerts fire.
+    b.goto(&f.srv.url("/alerts")).await;
+    b.click("table.plain button.btn.small:not(.ghost)").await;
+    b.wait_js(
+        "an acknowledged alert",
+        "return [...document.querySelectorAll('table.plain td')].some(td => td.textContent === 'Acknowledged');",
+    )
+    .await;
+    b.screenshot("alerts-acknowledged").await;
+
+    // Thresholds: a valid change saves; clear above trigger shows the server's validation error.
+    b.goto(&f.srv.url("/settings?tab=thresholds")).await;
+    b.fill("input[aria-label='Guests — CPU trigger']", "91")
+        .await;
+    b.click("form[aria-labelledby=thr-h] button[type=submit]")
+        .await;
+    b.wait_css(".toast").await;
+    let token = f.srv.token(&["settings:read"], None);
+    let config: Value = client()
+        .get(f.srv.url("/api/alerts/config"))
+        .header("X-API-Token", token)
+        .send()
+        .await
+        .expect("config")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(config["guestDefaults"]["cpu"]["trigger"], json!(91));
+    b.fill("input[aria-label='Guests — CPU clear']", "99").await;
+    b.click("form[aria-labelledby=thr-h] button[type=submit]")
+        .await;
+    b.wait_css("form[aria-labelledby=thr-h] .error-text").await;
+    b.screenshot("settings-thresholds-error").await;
+    assert_no_errors(&b).await;
+    b.finish().await;
+}

@@ -69,22 +69,22 @@ function AddEndpoint({ kinds, onSaved }) {
     <h3 id="add-ep-h">Add an endpoint</h3>
     <div class="grid2">
       <${Field} label="Platform" type="select" value=${f.type} options=${kinds} onInput=${(v) => { setF({ ...blank(v), name: f.name, host: f.host }); setResult(null); }} />
-      <${Field} label="Name" value=${f.name} onInput=${set("name")} required hint="Shown in Pulse, e.g. “homelab”." />
-      <${Field} label="Host" value=${f.host} onInput=${set("host")} required placeholder=${PORT_HINT[f.type]} />
-      ${truenas ? html`<${Field} label="Port" type="number" value=${f.port} min="1" max="65535" onInput=${set("port")} />` : null}
-      <${Field} label="Authentication" type="select" value=${f.auth} onInput=${set("auth")}
+      <${Field} label="Name" name="name" value=${f.name} onInput=${set("name")} required hint="Shown in Pulse, e.g. “homelab”." />
+      <${Field} label="Host" name="host" value=${f.host} onInput=${set("host")} required placeholder=${PORT_HINT[f.type]} />
+      ${truenas ? html`<${Field} label="Port" name="port" type="number" value=${f.port} min="1" max="65535" onInput=${set("port")} />` : null}
+      <${Field} label="Authentication" name="auth" type="select" value=${f.auth} onInput=${set("auth")}
         options=${truenas ? [["apiKey", "API key"], ["password", "Username and password"]] : [["token", "API token"], ["password", "User and password"]]} />
       ${f.auth === "token" ? html`
-        <${Field} label="Token ID" value=${f.tokenName} onInput=${set("tokenName")} required placeholder="pulse@pve!monitoring" />
-        <${Field} label="Token secret" type="password" autocomplete="off" value=${f.tokenValue} onInput=${set("tokenValue")} required />` : null}
-      ${f.auth === "apiKey" ? html`<${Field} label="API key" type="password" autocomplete="off" value=${f.apiKey} onInput=${set("apiKey")} required />` : null}
+        <${Field} label="Token ID" name="tokenName" value=${f.tokenName} onInput=${set("tokenName")} required placeholder="pulse@pve!monitoring" />
+        <${Field} label="Token secret" name="tokenValue" type="password" autocomplete="off" value=${f.tokenValue} onInput=${set("tokenValue")} required />` : null}
+      ${f.auth === "apiKey" ? html`<${Field} label="API key" name="apiKey" type="password" autocomplete="off" value=${f.apiKey} onInput=${set("apiKey")} required />` : null}
       ${f.auth === "password" && !truenas ? html`
-        <${Field} label="User" value=${f.user} onInput=${set("user")} required placeholder="root@pam" />
-        <${Field} label="Password" type="password" autocomplete="off" value=${f.password} onInput=${set("password")} required />` : null}
+        <${Field} label="User" name="user" value=${f.user} onInput=${set("user")} required placeholder="root@pam" />
+        <${Field} label="Password" name="password" type="password" autocomplete="off" value=${f.password} onInput=${set("password")} required />` : null}
       ${f.auth === "password" && truenas ? html`
-        <${Field} label="Username" value=${f.username} onInput=${set("username")} required />
-        <${Field} label="Password" type="password" autocomplete="off" value=${f.password} onInput=${set("password")} required />` : null}
-      <${Field} label="Certificate fingerprint (SHA-256)" value=${f.fingerprint} onInput=${set("fingerprint")}
+        <${Field} label="Username" name="username" value=${f.username} onInput=${set("username")} required />
+        <${Field} label="Password" name="password" type="password" autocomplete="off" value=${f.password} onInput=${set("password")} required />` : null}
+      <${Field} label="Certificate fingerprint (SHA-256)" name="fingerprint" value=${f.fingerprint} onInput=${set("fingerprint")}
         hint="Optional: pins a self-signed certificate." />
     </div>
     ${truenas
