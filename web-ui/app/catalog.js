@@ -174,3 +174,23 @@ export function matcher(filters) {
     return true;
   };
 }
+
+/**
+ * Readable names for connection-health keys ("agent:<machine id>", "kubernetes:<cluster id>",
+ * "pve:<endpoint>"): the source's label and the name of the resource it reports, when known.
+ */
+export function healthLabels(keys, resources) {
+  const wanted = new Set(keys.map((k) => k.slice(k.indexOf(":") + 1)));
+  const names = new Map();
+  for (const r of resources.values()) {
+    const ids = [r.identity && r.identity.machineId, r.agent && r.agent.agentId, r.type === "k8s-cluster" && r.kubernetes && r.kubernetes.clusterId];
+    for (const id of ids) if (id && wanted.has(id) && !names.has(id)) names.set(id, r.name);
+  }
+  return new Map(keys.map((k) => {
+    const at = k.indexOf(":");
+    const source = at > 0 ? k.slice(0, at) : "";
+    const rest = at > 0 ? k.slice(at + 1) : k;
+    const label = SOURCE_LABEL[source] || source;
+    return [k, names.has(rest) ? `${label} · ${names.get(rest)}` : label ? `${label} · ${rest}` : k];
+  }));
+}

@@ -1,10 +1,11 @@
 // Settings → Endpoints: the Proxmox VE/PBS/PMG and TrueNAS connections Pulse polls. Add one with
 // a connection test first (the result is shown as the server reports it), or remove one.
 
-import { html, useEffect, useState } from "../html.js";
+import { html, useEffect, useMemo, useState } from "../html.js";
 import { post, del } from "../api.js";
 import { guarded, useFeatureData } from "../features.js";
 import { useStore } from "../store.js";
+import { healthLabels } from "../catalog.js";
 import { Field, Button, useAction } from "../ui/form.js";
 import { LoadState, ErrorText, toast } from "../ui/notice.js";
 import { Status } from "../ui/badges.js";
@@ -126,6 +127,8 @@ function useEndpointList({ feature, path, keyName, title, render }) {
 export function EndpointsSettings() {
   const s = useStore("health");
   const health = Object.entries(s.health || {});
+  // Resolving names walks every resource: only when health or the set of resources changes.
+  const labels = useMemo(() => healthLabels(health.map(([k]) => k), s.resources), [s.health, s.structure]);
   const nodes = useEndpointList({
     feature: "nodes", path: "/api/config/nodes", keyName: "nodes", title: "Proxmox endpoints",
     render: (n, reload) => html`<li key=${n.id}><span><strong>${n.name}</strong> <span class="muted">${KIND_LABEL[n.type] || n.type} · ${n.host}</span></span>
@@ -144,7 +147,7 @@ export function EndpointsSettings() {
       ${health.length === 0 ? html`<p class="muted">No sources have reported yet.</p>` : html`<ul class="rows">
         ${health.map(([name, v]) => {
           const ok = v === true || (v && (v.healthy === true || v.status === "healthy"));
-          return html`<li key=${name}><span><${Status} status=${ok ? "online" : "offline"} compact /> ${name}</span><span class="muted">${ok ? "healthy" : "failing"}</span></li>`;
+          return html`<li key=${name} title=${name}><span><${Status} status=${ok ? "online" : "offline"} compact /> ${labels.get(name)}</span><span class="muted">${ok ? "healthy" : "failing"}</span></li>`;
         })}</ul>`}
     </section>
     ${nodes.view}

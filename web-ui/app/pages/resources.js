@@ -4,7 +4,7 @@
 
 import { html, useEffect, useMemo, useRef, useState } from "../html.js";
 import { store, useStore } from "../store.js";
-import { PAGES, noFilters } from "../catalog.js";
+import { PAGES, noFilters, healthLabels } from "../catalog.js";
 import { updateView } from "../view.js";
 import { get } from "../api.js";
 import { guarded, isUnavailable, useFeatureAvailability } from "../features.js";
@@ -119,10 +119,12 @@ function ConnectionHealth() {
   if (entries.length === 0) return null;
   const ok = (v) => v === true || (v && (v.healthy === true || v.status === "healthy" || v.status === "online"));
   const failing = entries.filter(([, v]) => !ok(v));
+  // Resolving names walks every resource: only when health or the set of resources changes.
+  const labels = useMemo(() => healthLabels(entries.map(([k]) => k), s.resources), [s.health, s.structure]);
   return html`<details class="health">
     <summary><span class=${`status status-${failing.length ? "warning" : "online"}`}><span class="dot" aria-hidden="true"></span></span>
       Connections: ${entries.length - failing.length} healthy${failing.length ? `, ${failing.length} failing` : ""}</summary>
-    <ul>${entries.map(([name, v]) => html`<li><${Status} status=${ok(v) ? "online" : "offline"} compact /> ${name}</li>`)}</ul>
+    <ul>${entries.map(([name, v]) => html`<li title=${name}><${Status} status=${ok(v) ? "online" : "offline"} compact /> ${labels.get(name)}</li>`)}</ul>
   </details>`;
 }
 
