@@ -233,8 +233,8 @@ impl Browser {
             .client
             .issue_cmd(BrowserLog)
             .await
-            .unwrap_or(Value::Null);
-        for entry in log.as_array().into_iter().flatten() {
+            .expect("browser log");
+        for entry in log.as_array().expect("browser log entries") {
             let level = entry["level"].as_str().unwrap_or_default();
             let message = entry["message"].as_str().unwrap_or_default();
             let tolerated = message.contains("404 (Not Found)")
