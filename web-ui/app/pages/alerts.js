@@ -47,7 +47,7 @@ function Active() {
   return html`<section aria-labelledby="active-h">
     <h2 id="active-h">Active <span class="count">${alerts.length}</span></h2>
     ${loaded.state === "unavailable" ? html`<${Unavailable} what="Alert management (acknowledge, clear, history)" />` : null}
-    ${alerts.length === 0 ? html`<p class="empty-state">No active alerts. Everything Pulse watches is within its thresholds.</p>` : html`
+    ${alerts.length === 0 && loaded.state === "unavailable" ? null : alerts.length === 0 ? html`<p class="empty-state">No active alerts. Everything Pulse watches is within its thresholds.</p>` : html`
     <div class="table-wrap"><table class="plain">
       <thead><tr><th scope="col">Level</th><th scope="col">Resource</th><th scope="col">Alert</th><th scope="col" class="p2">Value</th><th scope="col" class="p2">Since</th><th scope="col">State</th>${actions ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : null}</tr></thead>
       <tbody>${alerts.map((a) => html`<tr key=${a.id} class=${a.acknowledged ? "acked" : ""}>
