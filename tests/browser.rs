@@ -301,7 +301,7 @@ async fn every_page_the_drawer_themes_and_a_phone_screen() {
 
     // Sign out: back to the sign-in form, and the session is gone.
     b.keys("\u{e00c}").await;
-    b.click("button.ghost:not([aria-label])").await;
+    b.click("#sign-out").await;
     b.wait_css("form[aria-labelledby=login-h]").await;
     assert_eq!(
         b.js("return document.cookie.includes('pulse_csrf=');", vec![])

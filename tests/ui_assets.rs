@@ -162,3 +162,12 @@ async fn setup_is_reported_pending_until_the_first_admin_exists() {
     assert_eq!(status["setupRequired"], true);
     assert_eq!(status["authenticated"], false);
 }
+
+#[tokio::test]
+async fn head_requests_get_headers_without_a_body() {
+    let srv = TestServer::start();
+    let resp = client().head(srv.url("/style.css")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type"), "text/css; charset=utf-8");
+    assert!(resp.bytes().await.unwrap().is_empty());
+}

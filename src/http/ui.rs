@@ -182,12 +182,8 @@ fn respond(req: &HttpRequest, index: usize) -> HttpResponse {
     if fresh {
         return resp.finish();
     }
-    resp.content_type(content_type(asset.path))
-        .body(if req.method() == Method::HEAD {
-            &[][..]
-        } else {
-            asset.body
-        })
+    // For HEAD, the server sends the headers (with the real length) and no body.
+    resp.content_type(content_type(asset.path)).body(asset.body)
 }
 
 /// Assets by path; other GETs outside the API get `index.html` (client-side routes); the rest a

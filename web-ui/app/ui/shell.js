@@ -87,7 +87,7 @@ export function Shell({ user, onLogout }) {
         <button type="button" class="btn icon" onClick=${toggleTheme} aria-label=${theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
           title="Theme">${theme === "dark" ? "☀" : "☾"}</button>
         <span class="user" title="Signed in">${user}</span>
-        <button type="button" class="btn small ghost" onClick=${onLogout}>Sign out</button>
+        <button type="button" id="sign-out" class="btn small ghost" onClick=${onLogout}>Sign out</button>
       </div>
     </header>
     <${ConnectionBanner} />
