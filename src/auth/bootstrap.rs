@@ -120,6 +120,13 @@ pub fn verify_bootstrap_token<S: DocumentStore>(store: &S, raw: &str) -> Result<
     }
 }
 
+/// Whether first-run setup is pending: a bootstrap token is waiting for the first admin.
+pub fn bootstrap_pending<S: DocumentStore>(store: &S) -> Result<bool> {
+    Ok(store
+        .load::<BootstrapTokenDoc>(Namespace::Global)?
+        .is_some())
+}
+
 /// Retires the bootstrap token (once an admin exists); harmless when there is none.
 pub fn clear_bootstrap_token<S: DocumentStore>(store: &S) -> Result<()> {
     store.remove::<BootstrapTokenDoc>(Namespace::Global)?;

@@ -17,7 +17,8 @@ mod user;
 
 pub use admin::{create_token, reset_password};
 pub use bootstrap::{
-    clear_bootstrap_token, ensure_admin_or_bootstrap, verify_bootstrap_token, BootstrapOutcome,
+    bootstrap_pending, clear_bootstrap_token, ensure_admin_or_bootstrap, verify_bootstrap_token,
+    BootstrapOutcome,
 };
 pub use password::{
     check_password_policy, hash_password, verify_password, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS,

@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/login").post(login))
         .service(web::resource("/api/logout").post(logout))
         .service(web::resource("/api/security/setup").post(setup))
+        .service(web::resource("/api/security/status").get(status))
         .service(web::resource("/api/security/change-password").post(change_password))
         .service(
             web::resource("/api/security/tokens")
@@ -141,6 +142,26 @@ async fn logout(req: HttpRequest) -> Result<HttpResponse> {
         resp.cookie(c);
     }
     Ok(resp.json(json!({"success": true, "message": "logged out"})))
+}
+
+/// `GET /api/security/status` (public): what the dashboard should show first — the first-run
+/// setup screen, the login form, or the app — without provoking a 401. Reveals only whether setup
+/// is pending (as upstream does) and, to the caller itself, who it is signed in as.
+async fn status(req: HttpRequest, app: web::Data<AppState>) -> Result<HttpResponse> {
+    let setup_required = auth::bootstrap_pending(&app.store)?;
+    let principal = authenticate(&req, &app).ok();
+    let username = principal.as_ref().and_then(|p| match &p.kind {
+        PrincipalKind::Session { username } => Some(username.clone()),
+        _ => None,
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "setupRequired": setup_required,
+            "authenticated": principal.is_some(),
+            "username": username,
+            "orgId": principal.map(|p| p.org),
+        })))
 }
 
 /// `POST /api/security/setup` body: the first admin, created with the bootstrap token.
