@@ -24,7 +24,6 @@ const OPTIONAL_APIS: &[&str] = &[
     "/api/metrics-store/history",
     "/api/alerts/",
     "/api/notifications/",
-    "/api/config/nodes",
     "/api/truenas/connections",
 ];
 
@@ -691,7 +690,6 @@ async fn merge_patch_and_view_maintenance_in_the_browser() {
 }
 
 #[tokio::test]
-#[ignore = "needs the endpoints config API (/api/config/nodes)"]
 async fn settings_add_test_and_remove_a_proxmox_endpoint() {
     use pulse::sim::pve::{PveSim, PveSimConfig};
     let _one = ONE_BROWSER.lock().await;
