@@ -5,5 +5,7 @@
 //! modules; the HTTP layer uses the parsers as its validation boundary.
 
 pub mod agent;
+pub mod flex;
 pub mod proxmox;
 pub mod tls;
+pub mod truenas;
