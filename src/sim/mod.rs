@@ -8,3 +8,4 @@ pub mod pbs;
 pub mod pmg;
 pub mod pve;
 pub mod tls;
+pub mod truenas;

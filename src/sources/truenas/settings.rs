@@ -287,10 +287,12 @@ impl TruenasSettings {
                 username: user.to_owned(),
                 password: password.clone(),
             },
-            _ => return Err(TruenasError::Config(format!(
+            _ => {
+                return Err(TruenasError::Config(format!(
                 "endpoint '{}' has no credentials: set api_key (and user), or user and password",
                 config.name
-            ))),
+            )))
+            }
         };
         let tls = TlsMode::from_settings(config.verify_ssl, config.fingerprint.as_deref())
             .map_err(|e| TruenasError::Config(e.to_string()))?;
