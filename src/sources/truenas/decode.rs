@@ -100,10 +100,14 @@ pub fn date_ms_value(value: &Value) -> Option<i64> {
             .parse::<pulse_model::Timestamp>()
             .ok()
             .map(pulse_model::Timestamp::as_millis),
-        Value::Object(map) => ["$date", "parsed", "rawvalue", "value", "raw"]
-            .iter()
-            .filter_map(|m| map.get(*m))
-            .find_map(date_ms_value),
+        // `$date` is milliseconds by definition, however small.
+        Value::Object(map) => match map.get("$date").and_then(number) {
+            Some(ms) => (ms.abs() < 1e15).then_some(ms as i64),
+            None => ["$date", "parsed", "rawvalue", "value", "raw"]
+                .iter()
+                .filter_map(|m| map.get(*m))
+                .find_map(date_ms_value),
+        },
         _ => None,
     }
 }
@@ -177,6 +181,7 @@ mod tests {
     fn dates() {
         let ms = 1_700_000_000_000_i64;
         assert_eq!(date_ms_value(&json!({"$date": ms})), Some(ms));
+        assert_eq!(date_ms_value(&json!({"$date": 5_000})), Some(5_000));
         assert_eq!(date_ms_value(&json!(1_700_000_000)), Some(ms));
         assert_eq!(date_ms_value(&json!("1700000000")), Some(ms));
         assert_eq!(
