@@ -259,6 +259,20 @@ async fn a_current_release_without_jsonrpc_refuses_the_rest_downgrade() {
 }
 
 #[tokio::test]
+async fn an_endpoint_without_either_api_says_to_check_host_and_port() {
+    let sim = start(TruenasSimConfig::default());
+    sim.faults().set_websocket_disabled(true);
+    sim.faults().set_unknown("system.info", true);
+    let err = TruenasClient::new(api_key_settings("nas", &sim))
+        .expect("client")
+        .connect(now())
+        .await
+        .expect_err("no API");
+    assert!(matches!(err, TruenasError::NoApi { .. }), "{err}");
+    assert!(err.to_string().contains("check the host and port"), "{err}");
+}
+
+#[tokio::test]
 async fn rejected_credentials_say_so_and_back_off() {
     let sim = start(TruenasSimConfig::default());
     let mut settings = api_key_settings("nas", &sim);
@@ -384,7 +398,8 @@ async fn a_failing_method_is_recorded_and_the_rest_lands() {
 async fn a_slow_method_times_out_alone_and_its_late_answer_is_skipped() {
     let sim = start(TruenasSimConfig::default());
     let faults = sim.faults();
-    faults.set_slow("alert.list", Duration::from_secs(60));
+    // The answer comes a second after the client gave up, in the middle of later calls.
+    faults.set_slow("alert.list", Duration::from_secs(4));
     let client =
         TruenasClient::new(api_key_settings("nas", &sim).with_timeout(Duration::from_secs(3)))
             .expect("client");

@@ -115,7 +115,10 @@ async fn secrets_never_reach_the_logs_or_messages() {
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
         for message in &messages {
-            assert!(!message.contains(secret.as_str()), "a secret is in {message}");
+            assert!(
+                !message.contains(secret.as_str()),
+                "a secret is in {message}"
+            );
         }
     }
 }

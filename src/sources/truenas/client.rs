@@ -328,7 +328,16 @@ impl TruenasClient {
                 })
             }
             Err(OpenError::Unsupported(why)) => {
-                let info: SystemInfo = self.rest.get("/system/info", timeout).await?;
+                let info: SystemInfo = match self.rest.get("/system/info", timeout).await {
+                    Ok(info) => info,
+                    Err(e) if e.is_unsupported() => {
+                        return Err(TruenasError::NoApi {
+                            endpoint: self.settings.endpoint.origin(),
+                            why,
+                        })
+                    }
+                    Err(e) => return Err(e),
+                };
                 let version = info.version.unwrap_or_default();
                 self.update_status(|s| s.appliance_version = Some(version.clone()));
                 match legacy_reason(&version) {

@@ -127,6 +127,14 @@ pub enum TruenasError {
         /// The version `system/info` reported.
         version: String,
     },
+    /// Neither API answers: the host and port are probably not a TrueNAS appliance.
+    #[error("{endpoint} offers neither the JSON-RPC API at /api/current ({why}) nor the REST API at /api/v2.0: check the host and port")]
+    NoApi {
+        /// `https://host:port`.
+        endpoint: String,
+        /// What the WebSocket handshake answered.
+        why: String,
+    },
     /// A reconnect is not due yet after earlier failures.
     #[error("{endpoint}: waiting {} s before reconnecting (last error: {last_error})", retry_in.as_secs())]
     Backoff {

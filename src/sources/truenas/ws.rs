@@ -265,7 +265,8 @@ fn handshake_refusal(status: u16, location: Option<&str>, body: Option<&[u8]>) -
             "/api/current redirects (HTTP {status}) to {}",
             location.unwrap_or("another page")
         )),
-        400 | 404 | 405 | 410 | 426 | 501 => {
+        // A page instead of an upgrade (a web UI's catch-all) is "not here" as much as a 404.
+        200..=299 | 400 | 404 | 405 | 410 | 426 | 501 => {
             OpenError::Unsupported(format!("/api/current answered HTTP {status}"))
         }
         _ => OpenError::Failed(TruenasError::Http {

@@ -1,7 +1,9 @@
 //! The normaliser on hand-made polls: every row of the §4.4 mapping as it lands on records, the
 //! facets the alert rules read, parents and scoping.
 
-use pulse_model::{FacetKey, ParentRef, ResourceType, SourceRecord, SourceSnapshot, Status, Timestamp};
+use pulse_model::{
+    FacetKey, ParentRef, ResourceType, SourceRecord, SourceSnapshot, Status, Timestamp,
+};
 use serde_json::{json, Value};
 
 use super::normalise_truenas;
@@ -60,7 +62,10 @@ fn appliance_identity_and_empty_sections() {
     assert_eq!(snapshot.records.len(), 1);
     let system = &snapshot.records[0];
     assert_eq!(system.source_id, "system:c1");
-    assert_eq!((system.name.as_str(), system.status), ("nas", Status::Online));
+    assert_eq!(
+        (system.name.as_str(), system.status),
+        ("nas", Status::Online)
+    );
     assert_eq!(system.identity.machine_id.as_deref(), Some("SER-1"));
     assert_eq!(system.identity.hostnames, ["nas"]);
     assert_eq!(system.uptime, Some(100));
@@ -78,15 +83,33 @@ fn appliance_identity_and_empty_sections() {
     nothing.system = Some(wire(json!({"system_serial": "To Be Filled By O.E.M."})));
     let snapshot = normalise(&nothing);
     let system = &snapshot.records[0];
-    assert_eq!(system.name, "c1", "named by the connection without a host name");
-    assert_eq!(system.identity.machine_id, None, "placeholder serials identify nothing");
-    assert!(system.error.as_deref().is_some_and(|e| e.contains("system.info: boom")));
+    assert_eq!(
+        system.name, "c1",
+        "named by the connection without a host name"
+    );
+    assert_eq!(
+        system.identity.machine_id, None,
+        "placeholder serials identify nothing"
+    );
+    assert!(system
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("system.info: boom")));
 }
 
 #[test]
 fn pool_rows_land_with_the_alert_fields() {
     let mut poll = base();
-    let states = ["ONLINE", "DEGRADED", "FAULTED", "OFFLINE", "REMOVED", "UNAVAIL", "SUSPENDED", "WEIRD"];
+    let states = [
+        "ONLINE",
+        "DEGRADED",
+        "FAULTED",
+        "OFFLINE",
+        "REMOVED",
+        "UNAVAIL",
+        "SUSPENDED",
+        "WEIRD",
+    ];
     poll.pools = Some(
         states
             .iter()
@@ -113,7 +136,9 @@ fn pool_rows_land_with_the_alert_fields() {
         assert_eq!(r.parent, Some(ParentRef::SourceId("system:c1".into())));
         assert_eq!(r.facets[&FacetKey::Truenas]["poolState"], *state);
         assert_eq!(r.facets[&FacetKey::Storage]["poolState"], *state);
-        assert!(r.tags.contains(&format!("health:{}", state.to_ascii_lowercase())));
+        assert!(r
+            .tags
+            .contains(&format!("health:{}", state.to_ascii_lowercase())));
         let incidents = &r.facets[&FacetKey::Truenas]["incidents"];
         match *state {
             "ONLINE" | "WEIRD" => assert!(incidents.is_null(), "{state}"),
@@ -153,8 +178,10 @@ fn vdev_errors_and_disk_rows() {
         ]
         .iter()
         .map(|(name, smart)| {
-            wire(json!({"name": name, "serial": format!("S-{name}"), "model": "M", "type": "HDD",
-                        "pool": "tank", "smart_status": smart, "size": "100"}))
+            wire(
+                json!({"name": name, "serial": format!("S-{name}"), "model": "M", "type": "HDD",
+                        "pool": "tank", "smart_status": smart, "size": "100"}),
+            )
         })
         .collect(),
     );
@@ -163,10 +190,18 @@ fn vdev_errors_and_disk_rows() {
     let tank = record(&snapshot, "system:c1/pool:tank");
     let facet = &tank.facets[&FacetKey::Truenas];
     assert_eq!(
-        (facet["readErrors"].as_u64(), facet["writeErrors"].as_u64(), facet["checksumErrors"].as_u64()),
+        (
+            facet["readErrors"].as_u64(),
+            facet["writeErrors"].as_u64(),
+            facet["checksumErrors"].as_u64()
+        ),
         (Some(1), Some(2), Some(5))
     );
-    assert_eq!(facet["vdevs"].as_array().map(Vec::len), Some(5), "mirror + 4 disks");
+    assert_eq!(
+        facet["vdevs"].as_array().map(Vec::len),
+        Some(5),
+        "mirror + 4 disks"
+    );
     assert_eq!(facet["scan"]["function"], "SCRUB");
     for (disk, status, state) in [
         ("sda", Status::Online, Some("ONLINE")),
@@ -179,8 +214,15 @@ fn vdev_errors_and_disk_rows() {
         let r = record(&snapshot, &format!("system:c1/disk:{disk}"));
         assert_eq!(r.status, status, "{disk}");
         assert_eq!(r.resource_type, ResourceType::PhysicalDisk);
-        assert_eq!(r.facets[&FacetKey::PhysicalDisk]["state"].as_str(), state, "{disk}");
-        assert_eq!(r.identity.machine_id.as_deref(), Some(format!("S-{disk}").as_str()));
+        assert_eq!(
+            r.facets[&FacetKey::PhysicalDisk]["state"].as_str(),
+            state,
+            "{disk}"
+        );
+        assert_eq!(
+            r.identity.machine_id.as_deref(),
+            Some(format!("S-{disk}").as_str())
+        );
     }
     let sda = record(&snapshot, "system:c1/disk:sda");
     assert_eq!(sda.temperature, Some(41.0));
@@ -216,10 +258,16 @@ fn dataset_rows() {
         .collect(),
     );
     poll.replication = Some(vec![
-        wire(json!({"id": 1, "direction": "PULL", "transport": "SSH", "target_dataset": "tank/pulled"})),
-        wire(json!({"id": 2, "direction": "PUSH", "transport": "LOCAL", "target_dataset": "tank/local-copy"})),
-        wire(json!({"id": 3, "direction": "PUSH", "transport": "SSH", "target_dataset": "tank/ro",
-                    "state": {"state": "ERROR", "error": "boom"}})),
+        wire(
+            json!({"id": 1, "direction": "PULL", "transport": "SSH", "target_dataset": "tank/pulled"}),
+        ),
+        wire(
+            json!({"id": 2, "direction": "PUSH", "transport": "LOCAL", "target_dataset": "tank/local-copy"}),
+        ),
+        wire(
+            json!({"id": 3, "direction": "PUSH", "transport": "SSH", "target_dataset": "tank/ro",
+                    "state": {"state": "ERROR", "error": "boom"}}),
+        ),
     ]);
     poll.snapshots = Some(wire(json!([
         {"name": "tank@a", "properties": {"creation": {"parsed": {"$date": 1_000}}}},
@@ -238,22 +286,34 @@ fn dataset_rows() {
     ] {
         let r = record(&snapshot, &format!("system:c1/dataset:{name}"));
         assert_eq!(r.status, status, "{name}");
-        assert_eq!(r.parent, Some(ParentRef::SourceId("system:c1/pool:tank".into())));
+        assert_eq!(
+            r.parent,
+            Some(ParentRef::SourceId("system:c1/pool:tank".into()))
+        );
     }
     let orphan = record(&snapshot, "system:c1/dataset:other/orphan");
     assert_eq!(orphan.parent, Some(ParentRef::SourceId("system:c1".into())));
     let root = record(&snapshot, "system:c1/dataset:tank");
-    assert_eq!(root.metrics.disk.as_ref().and_then(|d| d.percent), Some(30.0));
+    assert_eq!(
+        root.metrics.disk.as_ref().and_then(|d| d.percent),
+        Some(30.0)
+    );
     let facet = &root.facets[&FacetKey::Truenas];
     assert_eq!(facet["snapshotCount"], 2);
     assert_eq!(facet["latestSnapshot"], "b");
     assert!(facet.get("poolState").is_none() && facet.get("status").is_none());
-    assert_eq!(record(&snapshot, "system:c1/dataset:tank/ro").facets[&FacetKey::Truenas]["snapshotCount"], 0);
+    assert_eq!(
+        record(&snapshot, "system:c1/dataset:tank/ro").facets[&FacetKey::Truenas]["snapshotCount"],
+        0
+    );
     let zvol = record(&snapshot, "system:c1/dataset:tank/zvol");
     assert_eq!(zvol.facets[&FacetKey::Storage]["kind"], "zfs-volume");
     let system = &snapshot.records[0];
     assert_eq!(system.facets[&FacetKey::Truenas]["failedReplications"], 1);
-    assert_eq!(system.facets[&FacetKey::Truenas]["replication"][2]["error"], "boom");
+    assert_eq!(
+        system.facets[&FacetKey::Truenas]["replication"][2]["error"],
+        "boom"
+    );
 }
 
 #[test]
@@ -266,21 +326,33 @@ fn native_alert_levels_decide_the_appliance() {
     };
     for (alerts, status) in [
         (vec![], Status::Online),
-        (vec![alert("INFO", false), alert("NOTICE", false)], Status::Online),
+        (
+            vec![alert("INFO", false), alert("NOTICE", false)],
+            Status::Online,
+        ),
         (vec![alert("WARNING", false)], Status::Warning),
         (vec![alert("CRITICAL", false)], Status::Warning),
         (vec![alert("ERROR", false)], Status::Warning),
         (vec![alert("ALERT", false)], Status::Warning),
-        (vec![alert("CRITICAL", true), alert("INFO", false)], Status::Online),
+        (
+            vec![alert("CRITICAL", true), alert("INFO", false)],
+            Status::Online,
+        ),
         (vec![alert("DEBUG", false)], Status::Online),
     ] {
         let mut poll = base();
-        let levels: Vec<String> = alerts.iter().map(|a| format!("{:?}/{}", a.level, a.dismissed)).collect();
+        let levels: Vec<String> = alerts
+            .iter()
+            .map(|a| format!("{:?}/{}", a.level, a.dismissed))
+            .collect();
         poll.alerts = Some(alerts);
         let snapshot = normalise(&poll);
         let system = &snapshot.records[0];
         assert_eq!(system.status, status, "{levels:?}");
-        let listed = system.facets[&FacetKey::Truenas]["alerts"].as_array().cloned().unwrap_or_default();
+        let listed = system.facets[&FacetKey::Truenas]["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert!(listed.iter().all(|a| a["dismissed"] == false));
         for a in &listed {
             assert_eq!(a["datetime"], 5_000);
@@ -296,34 +368,64 @@ fn native_alert_levels_decide_the_appliance() {
         json!([{"id": "CRITICAL-false", "level": "CRITICAL", "message": "CRITICAL text",
                 "source": "Test", "dismissed": false, "datetime": 5_000}])
     );
-    assert_eq!(facet["alertCounts"], json!({"critical": 1, "warning": 0, "monitor": 0, "dismissed": 1}));
+    assert_eq!(
+        facet["alertCounts"],
+        json!({"critical": 1, "warning": 0, "monitor": 0, "dismissed": 1})
+    );
 }
 
 #[test]
 fn app_vm_and_share_rows() {
     let mut poll = base();
     poll.apps = Some(
-        ["RUNNING", "DEPLOYING", "STOPPING", "CRASHED", "STOPPED", "WEIRD"]
-            .iter()
-            .map(|s| wire(json!({"name": format!("app-{s}"), "state": s})))
-            .collect(),
+        [
+            "RUNNING",
+            "DEPLOYING",
+            "STOPPING",
+            "CRASHED",
+            "STOPPED",
+            "WEIRD",
+        ]
+        .iter()
+        .map(|s| wire(json!({"name": format!("app-{s}"), "state": s})))
+        .collect(),
     );
     poll.vms = Some(
         [
-            "RUNNING", "ACTIVE", "STOPPED", "SHUTOFF", "SHUTDOWN", "POWEROFF", "PAUSED", "SUSPENDED",
-            "ERROR", "CRASHED", "PANICKED", "NOSTATE",
+            "RUNNING",
+            "ACTIVE",
+            "STOPPED",
+            "SHUTOFF",
+            "SHUTDOWN",
+            "POWEROFF",
+            "PAUSED",
+            "SUSPENDED",
+            "ERROR",
+            "CRASHED",
+            "PANICKED",
+            "NOSTATE",
         ]
         .iter()
         .enumerate()
-        .map(|(i, s)| wire(json!({"id": i, "name": format!("vm-{s}"), "status": {"state": s}, "memory": 1024})))
+        .map(|(i, s)| {
+            wire(
+                json!({"id": i, "name": format!("vm-{s}"), "status": {"state": s}, "memory": 1024}),
+            )
+        })
         .collect(),
     );
-    poll.datasets = Some(vec![wire(json!({"id": "tank/media", "mountpoint": "/mnt/tank/media"}))]);
+    poll.datasets = Some(vec![wire(
+        json!({"id": "tank/media", "mountpoint": "/mnt/tank/media"}),
+    )]);
     poll.smb_shares = Some(vec![
         wire(json!({"id": 1, "name": "media", "path": "/mnt/tank/media/films", "enabled": true})),
-        wire(json!({"id": 2, "name": "locked", "path": "/mnt/tank/mediaX", "enabled": true, "locked": true})),
+        wire(
+            json!({"id": 2, "name": "locked", "path": "/mnt/tank/mediaX", "enabled": true, "locked": true}),
+        ),
     ]);
-    poll.nfs_shares = Some(vec![wire(json!({"id": 1, "paths": ["/mnt/x"], "enabled": false, "locked": true}))]);
+    poll.nfs_shares = Some(vec![wire(
+        json!({"id": 1, "paths": ["/mnt/x"], "enabled": false, "locked": true}),
+    )]);
     let snapshot = normalise(&poll);
     let status_of = |name: &str| {
         snapshot
@@ -361,18 +463,35 @@ fn app_vm_and_share_rows() {
     }
     let vm = record(&snapshot, "system:c1/vm:0");
     assert_eq!(vm.resource_type, ResourceType::Vm);
-    assert_eq!(vm.metrics.memory.as_ref().and_then(|m| m.total), Some(1 << 30));
+    assert_eq!(
+        vm.metrics.memory.as_ref().and_then(|m| m.total),
+        Some(1 << 30)
+    );
     let app = record(&snapshot, "system:c1/app:app-RUNNING");
     assert_eq!(app.resource_type, ResourceType::AppContainer);
     let media = record(&snapshot, "system:c1/share:smb:1");
     assert_eq!(media.status, Status::Online);
-    assert_eq!(media.parent, Some(ParentRef::SourceId("system:c1/dataset:tank/media".into())));
+    assert_eq!(
+        media.parent,
+        Some(ParentRef::SourceId("system:c1/dataset:tank/media".into()))
+    );
     let locked = record(&snapshot, "system:c1/share:smb:2");
     assert_eq!(locked.status, Status::Warning);
-    assert_eq!(locked.parent, Some(ParentRef::SourceId("system:c1".into())), "not a path prefix match");
+    assert_eq!(
+        locked.parent,
+        Some(ParentRef::SourceId("system:c1".into())),
+        "not a path prefix match"
+    );
     let disabled = record(&snapshot, "system:c1/share:nfs:1");
-    assert_eq!((disabled.status, disabled.name.as_str()), (Status::Offline, "/mnt/x"));
-    assert_eq!(snapshot.records[0].status, Status::Online, "workloads do not degrade the appliance");
+    assert_eq!(
+        (disabled.status, disabled.name.as_str()),
+        (Status::Offline, "/mnt/x")
+    );
+    assert_eq!(
+        snapshot.records[0].status,
+        Status::Online,
+        "workloads do not degrade the appliance"
+    );
 }
 
 #[test]
