@@ -633,6 +633,27 @@ mod tests {
     }
 
     #[test]
+    fn the_client_and_its_futures_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        fn send<T: Send>(_: T) {}
+        let settings = TruenasSettings::new(
+            "nas",
+            "nas.invalid",
+            TruenasAuth::ApiKey {
+                username: Some("pulse".into()),
+                key: crate::config::Secret::new("1-key"),
+            },
+            TlsMode::InsecureSkipVerify,
+        )
+        .expect("settings");
+        let client = TruenasClient::new(settings.clone()).expect("client");
+        send_sync(&client);
+        send(client.poll(Timestamp::EPOCH));
+        send(client.connect(Timestamp::EPOCH));
+        send(test_connection(&settings));
+    }
+
+    #[test]
     fn login_refusals_say_what_to_do() {
         assert!(login_refusal(Some("AUTH_ERR")).contains("rejected"));
         assert!(login_refusal(Some("OTP_REQUIRED")).contains("API key"));
