@@ -7,9 +7,27 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::{LogFormat, LogLevel};
 
+/// Crates whose debug and trace output carries message payloads (tungstenite logs every frame it
+/// sends, e.g. a TrueNAS login with its API key): capped at `info` so no level setting can put a
+/// secret into the log.
+const PAYLOAD_LOGGING_CRATES: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
+
+/// The log filter for `level`, with [`PAYLOAD_LOGGING_CRATES`] capped at `info`.
+pub fn log_filter(level: LogLevel) -> EnvFilter {
+    let cap = match level {
+        LogLevel::Trace | LogLevel::Debug => LogLevel::Info,
+        other => other,
+    };
+    let mut directives = level.as_str().to_owned();
+    for krate in PAYLOAD_LOGGING_CRATES {
+        directives.push_str(&format!(",{krate}={}", cap.as_str()));
+    }
+    EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
 /// Installs the global tracing subscriber once; later calls are ignored (tests start many servers).
 pub fn init_logging(format: LogFormat, level: LogLevel) {
-    let filter = EnvFilter::try_new(level.as_str()).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(level);
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -4,6 +4,7 @@
 //! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled]
 //! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
 //! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
+//! cargo bench --bench loadgen -- truenas [--pools 50] [--datasets 2000] [--snapshots 10000] [--polls 10]
 //! ```
 //! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
 
@@ -13,6 +14,7 @@ mod ingest;
 mod server;
 mod soak;
 mod stats;
+mod truenas;
 
 use std::time::Duration;
 
@@ -57,8 +59,20 @@ fn main() {
             Duration::from_millis(num(&args, "--interval-ms", 2000)),
             Duration::from_secs(num(&args, "--minutes", 30) * 60),
         )),
+        Some("truenas") => rt.block_on(truenas::run(truenas::TruenasArgs {
+            pools: num(&args, "--pools", 50) as usize,
+            datasets: num(&args, "--datasets", 2000) as usize,
+            snapshots: num(&args, "--snapshots", 10_000) as usize,
+            polls: num(&args, "--polls", 10) as usize,
+        })),
+        // Internal: the simulator process of the `truenas` scenario.
+        Some("truenas-sim") => truenas::serve_simulator(
+            num(&args, "--pools", 50) as usize,
+            num(&args, "--datasets", 2000) as usize,
+            num(&args, "--snapshots", 10_000) as usize,
+        ),
         _ => println!(
-            "loadgen: pass a scenario after `--`: fanout | ingest | soak (see benches/loadgen/main.rs)"
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak | truenas (see benches/loadgen/main.rs)"
         ),
     }
 }

@@ -291,7 +291,8 @@ fn monitor_flags(
 }
 
 /// Requires one complete set of credentials of the kind: a Proxmox API token (`token_name` +
-/// `token_value`) or user + password; for TrueNAS an `api_key` or user + password.
+/// `token_value`) or user + password; for TrueNAS an `api_key` (optionally with `user`, the key's
+/// owner) or user + password.
 fn check_credentials(
     kind: EndpointKind,
     key: &dyn Fn(&str) -> String,
@@ -310,6 +311,8 @@ fn check_credentials(
     let login = match (present(user), secret(password)) {
         (true, true) => true,
         (false, false) => false,
+        // A TrueNAS API key logs in together with the name of the user it belongs to.
+        (true, false) if kind == EndpointKind::Truenas && secret(api_key) => false,
         (true, false) => return Err(config_error(&key("password"), "", "a password for `user`")),
         (false, true) => return Err(config_error(&key("user"), "", "a user for `password`")),
     };

@@ -316,7 +316,7 @@ fn ranges_and_rules_across_keys() {
 fn endpoints_are_validated() {
     let ok = "[[pve]]\nname = \"a\"\nhost = \"pve.lan\"\ntoken_name = \"pulse@pam!t\"\ntoken_value = \"s3cret-token\"\n\
               fingerprint = \"AB:cd:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\"\n\
-              [[truenas]]\nname = \"nas\"\nhost = \"https://nas\"\napi_key = \"1-key\"\npoll_interval_secs = 5\nverify_ssl = false\n";
+              [[truenas]]\nname = \"nas\"\nhost = \"https://nas\"\napi_key = \"1-key\"\nuser = \"pulse\"\npoll_interval_secs = 5\nverify_ssl = false\n";
     let s = settings(ok, &[], CliOverrides::default()).unwrap();
     let pve = &s.pve[0];
     assert_eq!(pve.kind, EndpointKind::Pve);
@@ -328,6 +328,11 @@ fn endpoints_are_validated() {
     assert_eq!(s.truenas[0].poll_interval, Duration::from_secs(5));
     assert!(!s.truenas[0].verify_ssl);
     assert_eq!(s.truenas[0].host.to_string(), "https://nas");
+    assert_eq!(
+        s.truenas[0].user.as_deref(),
+        Some("pulse"),
+        "an API key's owner"
+    );
 
     let base = "name = \"a\"\nhost = \"h\"\n";
     for (text, expected_key) in [
@@ -335,6 +340,7 @@ fn endpoints_are_validated() {
         ("[[pve]]\nname = \"a\"\nhost = \"ftp://h\"\nuser = \"u\"\npassword = \"p\"\n", "pve[0].host"),
         (&format!("[[pbs]]\n{base}"), "pbs[0].credentials"),
         (&format!("[[pbs]]\n{base}user = \"u\"\n"), "pbs[0].password"),
+        (&format!("[[truenas]]\n{base}user = \"u\"\n"), "truenas[0].password"),
         (&format!("[[pmg]]\n{base}token_name = \"pulse@pam!t\"\n"), "pmg[0].token_value"),
         (&format!("[[pve]]\n{base}token_name = \"nobang\"\ntoken_value = \"v\"\n"), "pve[0].token_name"),
         (&format!("[[pve]]\n{base}api_key = \"k\"\n"), "pve[0].api_key"),

@@ -9,3 +9,4 @@ pub mod pbs;
 pub mod pmg;
 pub mod pve;
 pub mod tls;
+pub mod truenas;

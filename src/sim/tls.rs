@@ -100,6 +100,21 @@ impl HttpsServer {
         F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
     {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        Self::start_on(listener, name, cert, workers, configure)
+    }
+
+    /// Like [`HttpsServer::start`] on a listener the caller bound, e.g. to the address of a
+    /// server it stopped, so a simulated appliance can restart on the same port.
+    pub fn start_on<F>(
+        listener: TcpListener,
+        name: &str,
+        cert: &SimCert,
+        workers: usize,
+        configure: F,
+    ) -> io::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let addr = listener.local_addr()?;
         let tls = cert.server_config()?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();

@@ -5,6 +5,8 @@
 //! modules; the HTTP layer uses the parsers as its validation boundary.
 
 pub mod agent;
+pub mod flex;
 pub mod proxmox;
 pub mod rates;
 pub mod tls;
+pub mod truenas;

@@ -5,7 +5,8 @@
 //! - [`endpoint`]: product, base URL normalisation, credentials, settings;
 //! - [`client`]: one authenticated endpoint ([`ApiClient`]) with error mapping and size caps;
 //! - [`cluster`]: failover and retries over several endpoints ([`ClusterClient`]);
-//! - [`flex`]: tolerant decoding (numbers as strings, malformed list items skipped and counted);
+//! - [`flex`]: tolerant decoding (numbers as strings, malformed list items skipped and counted),
+//!   shared with the other platform clients and re-exported here;
 //! - [`pve`], [`pbs`], [`pmg`]: typed calls and one poll per product;
 //! - [`normalise`]: polls → [`pulse_model::SourceSnapshot`]s, pure (time is a parameter).
 //!
@@ -16,11 +17,12 @@ pub mod client;
 pub mod cluster;
 pub mod endpoint;
 pub mod error;
-pub mod flex;
 pub mod normalise;
 pub mod pbs;
 pub mod pmg;
 pub mod pve;
+
+pub use crate::sources::flex;
 
 pub use client::ApiClient;
 pub use cluster::{ClusterClient, EndpointHealth, RetryPolicy};

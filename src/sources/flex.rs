@@ -1,11 +1,12 @@
-//! Tolerant decoding of Proxmox JSON (SPEC §7: "numbers that arrive as strings, missing optional
+//! Tolerant decoding of platform JSON (SPEC §7: "numbers that arrive as strings, missing optional
 //! fields and unknown fields are accepted; one malformed item is skipped and counted").
 //!
-//! Proxmox's Perl and Rust API servers are not consistent about types: byte counts sometimes come
-//! as strings, `loadavg` as an array of strings, booleans as `0`/`1`, a `vmid` as a string, a
-//! disk's `wearout` as `"N/A"`. The `deserialize_with` helpers here accept every such form and
-//! yield `None` for values that carry no number (`""`, `"N/A"`, `null`), so a quirk never fails a
-//! poll. [`decode_items`] decodes a list item by item and counts the ones it had to skip.
+//! Neither Proxmox's Perl and Rust API servers nor TrueNAS's middleware are consistent about
+//! types: byte counts sometimes come as strings, `loadavg` as an array of strings, booleans as
+//! `0`/`1`, a `vmid` as a string, a disk's `wearout` as `"N/A"`. The `deserialize_with` helpers
+//! here accept every such form and yield `None` for values that carry no number (`""`, `"N/A"`,
+//! `null`), so a quirk never fails a poll. [`decode_items`] decodes a list item by item and
+//! counts the ones it had to skip; [`Listing`] does the same as a field or a whole document.
 
 use std::fmt;
 
@@ -245,6 +246,45 @@ impl<T> Default for Listing<T> {
     }
 }
 
+/// A list decoded in place, element by element: `null` is an empty list, an element that does not
+/// decode as `T` is skipped and counted. Only one element is held as a [`Value`] at a time, so a
+/// large list costs its items, not a document tree.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Listing<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// Folds the elements of a sequence into a [`Listing`].
+        struct ListingVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for ListingVisitor<T> {
+            type Value = Listing<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Listing<T>, E> {
+                Ok(Listing::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Listing<T>, E> {
+                Ok(Listing::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Listing<T>, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Listing<T>, A::Error> {
+                let mut listing = Listing {
+                    items: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096)),
+                    skipped: 0,
+                };
+                while let Some(element) = seq.next_element::<Value>()? {
+                    match T::deserialize(element) {
+                        Ok(item) => listing.items.push(item),
+                        Err(_) => listing.skipped += 1,
+                    }
+                }
+                Ok(listing)
+            }
+        }
+        d.deserialize_any(ListingVisitor(std::marker::PhantomData))
+    }
+}
+
 /// Decodes each element of a JSON array on its own: one malformed element is skipped and
 /// counted, never the whole list. A non-array value is an error message.
 pub fn decode_items<T: DeserializeOwned>(value: &Value) -> Result<Listing<T>, String> {
@@ -338,5 +378,13 @@ mod tests {
         assert_eq!(listing.items.len(), 2);
         assert_eq!(listing.skipped, 2);
         assert!(decode_items::<Sample>(&json!({"vmid": 1})).is_err());
+        let listing: Listing<Sample> = serde_json::from_str(
+            r#"[{"vmid": 100}, {"vmid": {"bad": 1}}, "garbage", {"vmid": "102"}]"#,
+        )
+        .expect("listing");
+        assert_eq!((listing.items.len(), listing.skipped), (2, 2));
+        let empty: Listing<Sample> = serde_json::from_str("null").expect("null");
+        assert_eq!((empty.items.len(), empty.skipped), (0, 0));
+        assert!(serde_json::from_str::<Listing<Sample>>(r#"{"vmid": 1}"#).is_err());
     }
 }
