@@ -24,7 +24,6 @@ const OPTIONAL_APIS: &[&str] = &[
     "/api/metrics-store/history",
     "/api/alerts/",
     "/api/notifications/",
-    "/api/truenas/connections",
 ];
 
 /// One browser at a time: the machine has two cores, and timings stay meaningful.

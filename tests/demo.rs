@@ -1,6 +1,6 @@
 //! `pulse demo` works the first time: it prints the URL and login, and within seconds the
-//! simulated fleet (agents, a 3-node PVE cluster with ≥ 40 guests, PBS and PMG, configured through
-//! the endpoint API) is visible through the API with that login within 30 s.
+//! simulated fleet (agents, a 3-node PVE cluster with ≥ 40 guests, PBS and PMG, a TrueNAS appliance, configured
+//! through the endpoint APIs) is visible through the API with that login within 30 s.
 
 mod common;
 

@@ -15,6 +15,7 @@ use common::{client, ADMIN_PASS, ADMIN_USER};
 use pulse::sim::pbs::{PbsSim, PbsSimConfig};
 use pulse::sim::pmg::{PmgSim, PmgSimConfig};
 use pulse::sim::pve::{PveSim, PveSimConfig};
+use pulse::sim::truenas::{TruenasSim, TruenasSimConfig};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pulse");
@@ -74,6 +75,7 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
     let pve = PveSim::start(PveSimConfig::default()).expect("pve");
     let pbs = PbsSim::start(PbsSimConfig::default()).expect("pbs");
     let pmg = PmgSim::start(PmgSimConfig::default()).expect("pmg");
+    let nas = TruenasSim::start(TruenasSimConfig::default()).expect("truenas");
     let data = tempfile::tempdir().expect("data dir");
     let etc = tempfile::tempdir().expect("config dir");
     let cfg = etc.path().join("pulse.toml");
@@ -140,6 +142,16 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
         .await
         .expect("create");
     assert_eq!(resp.status(), 201);
+    let resp = api(reqwest::Method::POST, "/api/truenas/connections")
+        .json(
+            &json!({"name": "nas", "host": nas.host(), "username": nas.credentials().username,
+                      "apiKey": nas.credentials().api_key, "fingerprint": nas.fingerprint(),
+                      "pollIntervalSeconds": 1}),
+        )
+        .send()
+        .await
+        .expect("create truenas");
+    assert_eq!(resp.status(), 201);
     let tested: Value = api(reqwest::Method::POST, "/api/config/nodes/test-connection")
         .json(&json!({"type": "pbs", "name": "t", "host": pbs.url(),
                       "fingerprint": pbs.fingerprint(), "tokenName": pbs.credentials().token_id,
@@ -152,7 +164,22 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
         .expect("json");
     assert_eq!(tested["success"], false);
 
-    // All three poll; then failures get logged too (auth failure on the PBS).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list: Value = api(reqwest::Method::GET, "/api/truenas/connections")
+            .send()
+            .await
+            .expect("connections")
+            .json()
+            .await
+            .expect("json");
+        if list[0]["status"]["healthy"] == true {
+            break;
+        }
+        assert!(Instant::now() < deadline, "truenas never polled: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // All three Proxmox endpoints poll; then failures get logged too (auth failure on the PBS).
     wait_nodes(&api, |nodes| {
         nodes.len() == 3 && nodes.iter().all(|n| n["status"]["healthy"] == true)
     })
@@ -202,6 +229,7 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
         pve_creds.token_secret.as_str(),
         pbs.credentials().token_secret.as_str(),
         pmg.credentials().password.as_str(),
+        nas.credentials().api_key.as_str(),
         WRONG_SECRET,
     ];
     let log = log.lock().expect("log").clone();

@@ -8,6 +8,7 @@ pub mod nodes;
 pub mod resources;
 pub mod security;
 pub mod system;
+pub mod truenas;
 pub mod ui;
 pub mod ws;
 
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     security::configure(cfg);
     resources::configure(cfg);
     nodes::configure(cfg);
+    truenas::configure(cfg);
     system::configure(cfg);
     ws::configure(cfg);
     ui::configure(cfg);

@@ -14,6 +14,7 @@ use super::agents::{SimFleet, SimFleetHandle};
 use super::pbs::{PbsSim, PbsSimConfig};
 use super::pmg::{PmgSim, PmgSimConfig};
 use super::pve::{PveSim, PveSimConfig, SimCluster};
+use super::truenas::{TruenasSim, TruenasSimConfig};
 use crate::app::Running;
 use crate::config::{Secret, Settings};
 use crate::error::{Error, Result};
@@ -34,6 +35,7 @@ pub struct Demo {
     _pve: PveSim,
     _pbs: PbsSim,
     _pmg: PmgSim,
+    _truenas: TruenasSim,
 }
 
 /// Fills in the demo login (from `PULSE_AUTH_USER`/`PULSE_AUTH_PASS` if set) and returns it.
@@ -107,15 +109,34 @@ pub async fn start(running: &Running) -> Result<Demo> {
     ];
     let client = reqwest::Client::new();
     for body in nodes {
-        add_node(&client, &base, &admin, &body).await?;
+        add(&client, &base, &admin, "/api/config/nodes", &body).await?;
     }
-    tracing::info!("demo: PVE cluster, PBS and PMG simulators configured");
+    let truenas = TruenasSim::start(TruenasSimConfig::default())
+        .map_err(|e| Error::Internal(format!("TrueNAS simulator: {e}")))?;
+    let connection = json!({
+        "name": "truenas-main",
+        "host": truenas.host(),
+        "username": truenas.credentials().username,
+        "apiKey": truenas.credentials().api_key,
+        "fingerprint": truenas.fingerprint(),
+        "pollIntervalSeconds": DEMO_POLL_SECS,
+    });
+    add(
+        &client,
+        &base,
+        &admin,
+        "/api/truenas/connections",
+        &connection,
+    )
+    .await?;
+    tracing::info!("demo: PVE cluster, PBS, PMG and TrueNAS simulators configured");
     actix::spawn(node_outages(pve.control()));
     Ok(Demo {
         _agents: agents,
         _pve: pve,
         _pbs: pbs,
         _pmg: pmg,
+        _truenas: truenas,
     })
 }
 
@@ -139,10 +160,16 @@ fn node(
     })
 }
 
-/// Adds one endpoint through the public API, as a user's script would.
-async fn add_node(client: &reqwest::Client, base: &str, token: &str, body: &Value) -> Result<()> {
+/// Adds one endpoint through the public API (`path`), as a user's script would.
+async fn add(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> Result<()> {
     let resp = client
-        .post(format!("{base}/api/config/nodes"))
+        .post(format!("{base}{path}"))
         .header("X-API-Token", token)
         .json(body)
         .send()

@@ -9,7 +9,7 @@
 mod poller;
 mod probe;
 
-pub use poller::{proxmox_poller, PollReport, Poller};
+pub use poller::{proxmox_poller, truenas_poller, PollReport, Poller};
 pub use probe::probe;
 
 use std::collections::BTreeMap;
@@ -30,7 +30,10 @@ pub fn poller_for(
     config: &crate::config::EndpointConfig,
     timeout: Duration,
 ) -> Result<Box<dyn Poller>> {
-    proxmox_poller(config, timeout)
+    match config.kind {
+        crate::config::EndpointKind::Truenas => truenas_poller(config, timeout),
+        _ => proxmox_poller(config, timeout),
+    }
 }
 
 /// Mailbox capacity of a collector (it receives almost nothing: test hooks and stops).

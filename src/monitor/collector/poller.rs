@@ -14,6 +14,7 @@ use crate::sources::proxmox::pbs::{poll_pbs, PbsClient, PbsPollPlan};
 use crate::sources::proxmox::pmg::{poll_pmg, PmgClient};
 use crate::sources::proxmox::pve::{poll_pve, PollPlan, PveClient};
 use crate::sources::proxmox::{endpoint::settings_for, EndpointHealth, EndpointSettings};
+use crate::sources::truenas::{normalise_truenas, TruenasClient, TruenasSettings};
 
 /// Physical disks change slowly and are expensive to list: polled about every 5 minutes.
 const DISKS_EVERY: Duration = Duration::from_secs(300);
@@ -82,6 +83,51 @@ pub fn proxmox_poller(config: &EndpointConfig, timeout: Duration) -> Result<Box<
             ))
         }
     })
+}
+
+/// Builds the poller of a TrueNAS connection; its WebSocket session stays open between polls.
+pub fn truenas_poller(config: &EndpointConfig, timeout: Duration) -> Result<Box<dyn Poller>> {
+    let settings = TruenasSettings::from_endpoint(config)?.with_timeout(timeout);
+    let connection = settings.connection_id.clone();
+    Ok(Box::new(TruenasPoller {
+        client: TruenasClient::new(settings)?,
+        connection,
+    }))
+}
+
+/// A TrueNAS SCALE/CORE appliance.
+struct TruenasPoller {
+    client: TruenasClient,
+    connection: String,
+}
+
+impl Poller for TruenasPoller {
+    fn source(&self) -> Source {
+        Source::Truenas
+    }
+
+    fn scope(&self) -> String {
+        self.connection.clone()
+    }
+
+    fn poll(&mut self, now: Timestamp) -> LocalBoxFuture<'_, Result<PollReport>> {
+        Box::pin(async move {
+            let poll = self.client.poll(now).await?;
+            Ok(PollReport {
+                skipped: poll.skipped,
+                warnings: poll
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}: {}", f.method, f.error))
+                    .collect(),
+                snapshots: vec![normalise_truenas(&poll, &self.connection, now)],
+            })
+        })
+    }
+
+    fn addresses(&self) -> Vec<EndpointHealth> {
+        vec![self.client.health()]
+    }
 }
 
 /// The primary address of a single-address endpoint.

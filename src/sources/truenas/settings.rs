@@ -420,6 +420,8 @@ mod tests {
             fingerprint: None,
             verify_ssl: false,
             poll_interval: Duration::from_secs(30),
+            cluster_endpoints: Vec::new(),
+            monitor: Default::default(),
         }
     }
 
