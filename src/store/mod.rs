@@ -6,8 +6,10 @@
 //! (tokens, users, settings) are flushed before the call returns; sessions are flushed lazily by sled's
 //! background flusher (every 500 ms) and survive a restart.
 
+mod alerts;
 mod codec;
 mod keyfile;
+mod queue;
 mod secret_box;
 mod sessions;
 mod settings;
@@ -18,6 +20,8 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::{AlertHistoryEntry, AlertStore, HistoryFilter, HISTORY_LIMIT_MAX};
+pub use queue::{QueueStats, QueueStore};
 pub use secret_box::{SecretBox, XChaChaBox};
 pub use sessions::SessionStore;
 pub use settings::{Document, DocumentStore, Namespace, SettingsStore, StoredDocument};
