@@ -16,7 +16,8 @@ use crate::auth::{self, BootstrapOutcome, LoginLimiter, LoginPolicy, WindowLimit
 use crate::config::{CliOverrides, Settings};
 use crate::error::{Error, Result};
 use crate::http::{self, errors, ws::WsTuning};
-use crate::monitor::Tenants;
+use crate::monitor::{TenantServices, Tenants};
+use crate::notify::SsrfGuard;
 use crate::store::{SessionStore, Store};
 use crate::telemetry::{self, names};
 
@@ -150,7 +151,11 @@ pub async fn start(settings: Settings) -> Result<Running> {
             ),
     )
     .start();
-    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce).await?);
+    let services = TenantServices {
+        store: store.clone(),
+        webhook_guard: SsrfGuard::new(settings.webhook_allowed_cidrs.clone()),
+    };
+    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce, services).await?);
 
     let listen = settings.listen;
     let metrics_listen = settings.metrics_listen;

@@ -292,6 +292,14 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 }
                 self.start_sync(SyncKind::Resync, ctx);
             }
+            HubEvent::Item(HubItem::Alert { frame }) => {
+                let kind = if frame.starts_with("{\"type\":\"alertResolved\"") {
+                    "alertResolved"
+                } else {
+                    "alert"
+                };
+                Self::send(ctx, kind, Self::shared(&frame));
+            }
             HubEvent::Item(HubItem::Reset) => {
                 self.position = None;
                 self.start_sync(SyncKind::Resync, ctx);

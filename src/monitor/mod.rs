@@ -2,11 +2,13 @@
 //! collectors, alert engine and notifier. Pure rules live in `pulse-model`; this module only wires
 //! them to actors and timers.
 
+pub mod alert_engine;
 pub mod clock;
 pub mod ingest;
+pub mod notifier;
 pub mod query;
 pub mod registry;
 pub mod tenant;
 
 pub use registry::{HubItem, Registry};
-pub use tenant::{TenantHandle, Tenants};
+pub use tenant::{TenantHandle, TenantServices, Tenants};
