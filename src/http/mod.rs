@@ -1,9 +1,11 @@
 //! actix-web wiring: one module per API area, each exposing `configure`, assembled in [`routes`].
 
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 pub mod errors;
 pub mod health;
+pub mod notifications;
 pub mod resources;
 pub mod security;
 pub mod system;
@@ -19,6 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     agents::configure(cfg);
     security::configure(cfg);
     resources::configure(cfg);
+    alerts::configure(cfg);
+    notifications::configure(cfg);
     system::configure(cfg);
     ws::configure(cfg);
     ui::configure(cfg);
