@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use actix_web::{web, HttpResponse};
 use pulse_alerts::{Alert, AlertLevel, NotifyItem, NotifyKind};
+use pulse_model::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -175,8 +176,8 @@ fn test_item(now_ms: i64) -> Result<NotifyItem> {
         "message": "This is a test notification from Pulse",
         "value": 0.0,
         "threshold": 0.0,
-        "startTime": now_ms,
-        "lastSeen": now_ms,
+        "startTime": Timestamp::from_millis(now_ms),
+        "lastSeen": Timestamp::from_millis(now_ms),
         "acknowledged": false,
         "firing": now_ms,
     }))

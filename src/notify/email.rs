@@ -189,7 +189,7 @@ mod tests {
                     "id": format!("vm-{n}-cpu"), "type": "cpu", "level": "warning",
                     "resourceId": format!("vm-{n}"), "resourceName": format!("web-{n}"),
                     "message": "CPU high", "value": 91.0, "threshold": 80.0,
-                    "startTime": 1, "lastSeen": 2, "acknowledged": false, "firing": 1
+                    "startTime": "1970-01-01T00:00:01.000Z", "lastSeen": "1970-01-01T00:00:02.000Z", "acknowledged": false, "firing": 1
                 }))
                 .expect("alert");
                 NotifyItem {

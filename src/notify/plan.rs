@@ -112,7 +112,7 @@ mod tests {
         let alert: Alert = serde_json::from_value(json!({
             "id": format!("vm-{n}-cpu"), "type": "cpu", "level": "warning",
             "resourceId": format!("vm-{n}"), "resourceName": "x", "message": "m",
-            "value": 1.0, "threshold": 1.0, "startTime": 1, "lastSeen": 1,
+            "value": 1.0, "threshold": 1.0, "startTime": "1970-01-01T00:00:01.000Z", "lastSeen": "1970-01-01T00:00:02.000Z",
             "acknowledged": false, "firing": 1
         }))
         .expect("alert");

@@ -632,7 +632,7 @@ mod tests {
             "id": format!("vm-{n}-cpu"), "type": "cpu", "level": level,
             "resourceId": format!("vm-{n}"), "resourceName": format!("web-{n}"),
             "message": "CPU usage 95% ≥ 80%", "value": 95.0, "threshold": 80.0,
-            "startTime": 1_000, "lastSeen": 2_000, "acknowledged": false,
+            "startTime": "1970-01-01T00:00:01.000Z", "lastSeen": "1970-01-01T00:00:02.000Z", "acknowledged": false,
             "metadata": {"unit": "%"}, "firing": 1_000
         }))
         .expect("alert");

@@ -9,7 +9,7 @@
 mod alerts;
 mod codec;
 mod keyfile;
-mod queue;
+pub(crate) mod queue;
 mod secret_box;
 mod sessions;
 mod settings;
