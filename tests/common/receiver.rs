@@ -92,6 +92,11 @@ impl Receiver {
             .extend(answers);
     }
 
+    /// Drops the answers not used yet (back to `200 ok`).
+    pub fn clear_script(&self) {
+        self.shared.script.lock().expect("lock").clear();
+    }
+
     /// Everything received so far.
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().expect("lock").clone()
