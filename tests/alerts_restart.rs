@@ -51,12 +51,27 @@ fn kill9(child: &mut Child) {
 
 fn create_token(data_dir: &std::path::Path) -> String {
     let out = Command::new(BIN)
-        .args(["token", "create", "--name", "restart-test", "--scopes", "*", "--data-dir"])
+        .args([
+            "token",
+            "create",
+            "--name",
+            "restart-test",
+            "--scopes",
+            "*",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .output()
         .expect("token create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_owned()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
 }
 
 async fn call(base: &str, token: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -74,7 +89,14 @@ async fn call(base: &str, token: &str, method: reqwest::Method, path: &str, body
 async fn report(base: &str, token: &str, seed: u64, tick: u64, cpu: f64) {
     let mut r = host_report(seed, tick);
     r["metrics"]["cpuUsagePercent"] = json!(cpu);
-    call(base, token, reqwest::Method::POST, "/api/agents/agent/report", r).await;
+    call(
+        base,
+        token,
+        reqwest::Method::POST,
+        "/api/agents/agent/report",
+        r,
+    )
+    .await;
 }
 
 fn ids(receiver: &Receiver) -> Vec<String> {
@@ -98,13 +120,27 @@ async fn pending_deliveries_survive_kill_9_and_restart_does_not_re_notify() {
 
     let (mut child, base) = spawn_server(dir.path());
     let put = reqwest::Method::PUT;
-    call(&base, &token, put.clone(), "/api/alerts/config",
-         json!({"delays": {"defaultSeconds": 0, "byType": {}},
-                "notifications": {"grouping": {"enabled": false}}})).await;
-    call(&base, &token, reqwest::Method::POST, "/api/notifications/webhooks",
-         json!({"name": "r", "url": receiver.url("/hook")})).await;
+    call(
+        &base,
+        &token,
+        put.clone(),
+        "/api/alerts/config",
+        json!({"delays": {"defaultSeconds": 0, "byType": {}},
+                "notifications": {"grouping": {"enabled": false}}}),
+    )
+    .await;
+    call(
+        &base,
+        &token,
+        reqwest::Method::POST,
+        "/api/notifications/webhooks",
+        json!({"name": "r", "url": receiver.url("/hook")}),
+    )
+    .await;
     report(&base, &token, 50, 0, 97.0).await;
-    receiver.wait_until(WAIT, "a failed first attempt", |r| !r.is_empty()).await;
+    receiver
+        .wait_until(WAIT, "a failed first attempt", |r| !r.is_empty())
+        .await;
     let event_id = ids(&receiver)[0].clone();
     assert!(event_id.contains(":fired-"), "{event_id}");
     kill9(&mut child);
@@ -122,15 +158,33 @@ async fn pending_deliveries_survive_kill_9_and_restart_does_not_re_notify() {
         .await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let stats = call(&base, &token, reqwest::Method::GET, "/api/notifications/queue/stats", Value::Null).await;
+        let stats = call(
+            &base,
+            &token,
+            reqwest::Method::GET,
+            "/api/notifications/queue/stats",
+            Value::Null,
+        )
+        .await;
         if stats["sent"] == 1 && stats["pending"] == 0 {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "{stats}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let active = call(&base, &token, reqwest::Method::GET, "/api/alerts/active", Value::Null).await;
-    assert_eq!(active.as_array().map(Vec::len), Some(1), "the alert survives the restart");
+    let active = call(
+        &base,
+        &token,
+        reqwest::Method::GET,
+        "/api/alerts/active",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        active.as_array().map(Vec::len),
+        Some(1),
+        "the alert survives the restart"
+    );
     kill9(&mut child);
 
     // Once more: the alert keeps firing after a restart, but was notified already.

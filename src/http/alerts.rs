@@ -9,7 +9,9 @@ use pulse_alerts::{AlertConfig, AlertError, AlertLevel};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{Authed, MonitoringRead, MonitoringWrite, PrincipalKind, SettingsRead, SettingsWrite};
+use super::auth::{
+    Authed, MonitoringRead, MonitoringWrite, PrincipalKind, SettingsRead, SettingsWrite,
+};
 use super::errors::json_error;
 use crate::app::AppState;
 use crate::error::{Error, Result};
@@ -64,8 +66,7 @@ async fn put_config(
         AlertError::InvalidConfig { field, reason } => Error::validation(field, reason),
     })?;
     let engine = auth.tenant.alert_engine()?;
-    app.store
-        .save(Namespace::Org(auth.tenant.org()), &config)?;
+    app.store.save(Namespace::Org(auth.tenant.org()), &config)?;
     engine
         .send(ApplyConfig(config.clone()))
         .await
@@ -217,6 +218,9 @@ async fn unacknowledge(
     operate(auth, body.into_inner(), OperatorAction::Unacknowledge).await
 }
 
-async fn clear(auth: Authed<MonitoringWrite>, body: web::Json<AlertIdBody>) -> Result<HttpResponse> {
+async fn clear(
+    auth: Authed<MonitoringWrite>,
+    body: web::Json<AlertIdBody>,
+) -> Result<HttpResponse> {
     operate(auth, body.into_inner(), OperatorAction::Clear).await
 }

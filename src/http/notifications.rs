@@ -78,7 +78,10 @@ fn merge_secret(new: Option<String>, old: Option<String>) -> Option<String> {
     }
 }
 
-async fn list_webhooks(auth: Authed<SettingsRead>, app: web::Data<AppState>) -> Result<HttpResponse> {
+async fn list_webhooks(
+    auth: Authed<SettingsRead>,
+    app: web::Data<AppState>,
+) -> Result<HttpResponse> {
     let hooks = app
         .store
         .load::<Webhooks>(Namespace::Org(auth.tenant.org()))?
@@ -195,8 +198,8 @@ async fn test_webhook(
 ) -> Result<HttpResponse> {
     let body = body.into_inner();
     let hook: Webhook = if body.get("url").is_some() {
-        let mut hook: Webhook = serde_json::from_value(body)
-            .map_err(|e| Error::validation("body", e.to_string()))?;
+        let mut hook: Webhook =
+            serde_json::from_value(body).map_err(|e| Error::validation("body", e.to_string()))?;
         if let (Some(id), None) = (
             Some(hook.id.clone()).filter(|i| !i.is_empty()),
             &hook.signing_secret,
@@ -237,8 +240,8 @@ async fn test_webhook(
         Ok(answer) => Ok(HttpResponse::Ok().json(json!({
             "success": true, "status": answer.status, "body": answer.body,
         }))),
-        Err((failure, _)) if failure.class == FailureClass::Configuration
-            && failure.message.contains("SSRF") =>
+        Err((failure, _))
+            if failure.class == FailureClass::Configuration && failure.message.contains("SSRF") =>
         {
             Err(Error::WebhookUrlForbidden(failure.message))
         }
@@ -320,7 +323,15 @@ async fn test_email(
     let now = clock::now_millis();
     let item = test_item(now)?;
     let event_id = item.event_id.clone();
-    match email::send(&config, NotifyKind::Fired, &[item], &event_id, auth.tenant.org()).await {
+    match email::send(
+        &config,
+        NotifyKind::Fired,
+        &[item],
+        &event_id,
+        auth.tenant.org(),
+    )
+    .await
+    {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"success": true}))),
         Err(failure) => Ok(HttpResponse::Ok().json(json!({
             "success": false, "error": failure.message, "failureClass": failure.class,

@@ -138,10 +138,13 @@ impl AlertEngine {
             .and_then(Value::as_array);
         let Some(list) = list else {
             // A list that disappears means no native alerts any more.
-            return self.native.remove(&resource.id).map(|_| Signal::NativeAlerts {
-                resource_id: resource.id.clone(),
-                alerts: Vec::new(),
-            });
+            return self
+                .native
+                .remove(&resource.id)
+                .map(|_| Signal::NativeAlerts {
+                    resource_id: resource.id.clone(),
+                    alerts: Vec::new(),
+                });
         };
         let mut hasher = DefaultHasher::new();
         Value::Array(list.clone()).to_string().hash(&mut hasher);
@@ -168,8 +171,7 @@ impl AlertEngine {
         let mut history = Vec::new();
         for event in &events {
             if let Some(entry) = history_entry(event, now_ms) {
-                metrics::counter!(names::ALERT_EVENTS, "event" => entry.event.clone())
-                    .increment(1);
+                metrics::counter!(names::ALERT_EVENTS, "event" => entry.event.clone()).increment(1);
                 self.publish_frame(&entry);
                 history.push(entry);
             }
@@ -210,7 +212,10 @@ impl AlertEngine {
         self.dirty = false;
         let work = tokio::task::spawn_blocking(move || -> Result<usize> {
             let ns = Namespace::Org(&org);
-            let deliveries = if events.iter().any(|e| matches!(e, AlertEvent::Notify { .. })) {
+            let deliveries = if events
+                .iter()
+                .any(|e| matches!(e, AlertEvent::Notify { .. }))
+            {
                 let webhooks = store.load::<Webhooks>(ns)?.unwrap_or_default();
                 let email = store.load::<EmailConfig>(ns)?.unwrap_or_default();
                 plan::deliveries(&org, &events, &webhooks, &email, clock::now_millis())
@@ -409,7 +414,10 @@ impl Actor for AlertEngine {
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
         if self.dirty {
-            if let Err(e) = self.store.commit_alert_step(self.org(), Some(&self.state), &[], &[]) {
+            if let Err(e) = self
+                .store
+                .commit_alert_step(self.org(), Some(&self.state), &[], &[])
+            {
                 tracing::warn!(org = %self.org(), error = %e, "saving alert state on stop failed");
             }
         }

@@ -89,7 +89,9 @@ impl Notifier {
                         }));
                     }
                 }
-                Err(e) => tracing::error!(org = %self.org, error = %e, "reading the delivery queue failed"),
+                Err(e) => {
+                    tracing::error!(org = %self.org, error = %e, "reading the delivery queue failed")
+                }
             }
         }
         self.schedule_wake(now, ctx);
@@ -202,13 +204,14 @@ async fn attempt(store: Store, client: WebhookClient, mut delivery: Delivery) ->
                 .increment(1);
         }
     }
-    let written = tokio::task::spawn_blocking(move || {
-        store.update_delivery(&delivery, Some(previous_due))
-    })
-    .await;
+    let written =
+        tokio::task::spawn_blocking(move || store.update_delivery(&delivery, Some(previous_due)))
+            .await;
     match written {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(org = %org, error = %e, "recording a delivery outcome failed"),
+        Ok(Err(e)) => {
+            tracing::error!(org = %org, error = %e, "recording a delivery outcome failed")
+        }
         Err(e) => tracing::error!(org = %org, error = %e, "delivery outcome task failed"),
     }
     id

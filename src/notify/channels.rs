@@ -294,7 +294,10 @@ impl EmailConfig {
                 return Err(Error::validation("from", "required when enabled"));
             }
             if self.to.is_empty() {
-                return Err(Error::validation("to", "at least one recipient when enabled"));
+                return Err(Error::validation(
+                    "to",
+                    "at least one recipient when enabled",
+                ));
             }
         }
         Ok(())
@@ -349,7 +352,8 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: Vec<(Box<dyn Fn(&mut Webhook)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut Webhook)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|w| w.name = String::new()), "name"),
             (Box::new(|w| w.method = "GET".into()), "method"),
             (

@@ -84,7 +84,13 @@ pub fn message(
 fn message_id(event_id: &str) -> String {
     let local: String = event_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '.' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '.'
+            }
+        })
         .collect();
     format!("<{}@pulse.local>", local.trim_matches('.'))
 }
@@ -109,7 +115,9 @@ fn body(kind: NotifyKind, items: &[NotifyItem], event_id: &str, org: &str) -> St
             a.threshold
         ));
     }
-    out.push_str(&format!("\nOrganisation: {org}\nEvent: {event_id}\n-- \nPulse\n"));
+    out.push_str(&format!(
+        "\nOrganisation: {org}\nEvent: {event_id}\n-- \nPulse\n"
+    ));
     out
 }
 
@@ -137,7 +145,10 @@ fn classify(e: &lettre::transport::smtp::Error) -> AttemptFailure {
         FailureClass::Tls
     } else if e.is_timeout() {
         FailureClass::Connectivity
-    } else if code.as_deref().is_some_and(|c| c == "535" || c == "534" || c == "530") {
+    } else if code
+        .as_deref()
+        .is_some_and(|c| c == "535" || c == "534" || c == "530")
+    {
         FailureClass::Authentication
     } else if e.is_transient() {
         if code.as_deref() == Some("421") || code.as_deref() == Some("450") {
@@ -208,7 +219,13 @@ mod tests {
         .expect("message");
         let text = String::from_utf8(msg.formatted()).expect("utf8");
         assert!((0..3).all(|n| text.contains(&format!("web-{n}"))), "{text}");
-        assert!(text.contains("Message-ID: <vm-0-cpu.fired-1@pulse.local>"), "{text}");
-        assert!(text.contains("To: ops@example.com, b@example.com"), "{text}");
+        assert!(
+            text.contains("Message-ID: <vm-0-cpu.fired-1@pulse.local>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("To: ops@example.com, b@example.com"),
+            "{text}"
+        );
     }
 }

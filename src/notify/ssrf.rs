@@ -248,11 +248,20 @@ mod tests {
         assert_eq!(code("https://example.com/hook"), Ok(()));
         assert_eq!(code("http://127.0.0.1/x"), Err("webhook_url_forbidden"));
         assert_eq!(code("http://[::1]:80/x"), Err("webhook_url_forbidden"));
-        assert_eq!(code("http://169.254.169.254/latest"), Err("webhook_url_forbidden"));
+        assert_eq!(
+            code("http://169.254.169.254/latest"),
+            Err("webhook_url_forbidden")
+        );
         assert_eq!(code("http://localhost/x"), Err("webhook_url_forbidden"));
-        assert_eq!(code("http://metadata.google.internal/"), Err("webhook_url_forbidden"));
+        assert_eq!(
+            code("http://metadata.google.internal/"),
+            Err("webhook_url_forbidden")
+        );
         assert_eq!(code("ftp://example.com/"), Err("webhook_url_forbidden"));
-        assert_eq!(code("https://user:pw@example.com/"), Err("webhook_url_forbidden"));
+        assert_eq!(
+            code("https://user:pw@example.com/"),
+            Err("webhook_url_forbidden")
+        );
         assert_eq!(code("not a url"), Err("validation_error"));
         // Decimal and hex IPv4 spellings are normalised by the URL parser.
         assert_eq!(code("http://2130706433/"), Err("webhook_url_forbidden"));

@@ -124,7 +124,9 @@ impl Service {
                 "Any HTTPS endpoint; add custom headers and a signing secret to verify X-Pulse-Signature."),
         };
         let headers = match self {
-            Service::Ntfy => json!({"Content-Type": "text/plain; charset=utf-8", "Title": "…", "Priority": "…", "Tags": "…"}),
+            Service::Ntfy => {
+                json!({"Content-Type": "text/plain; charset=utf-8", "Title": "…", "Priority": "…", "Tags": "…"})
+            }
             _ => json_headers,
         };
         TemplateInfo {
@@ -198,9 +200,7 @@ pub fn render(
             extra.push(("Tags".into(), ntfy_tags(kind, items).into()));
             lines(hook, kind, items, now_ms).into_bytes()
         }
-        Service::Pushover => pushover(hook, kind, items, now_ms)
-            .to_string()
-            .into_bytes(),
+        Service::Pushover => pushover(hook, kind, items, now_ms).to_string().into_bytes(),
         Service::Pagerduty => pagerduty(hook, kind, items, now_ms)
             .to_string()
             .into_bytes(),
@@ -250,7 +250,10 @@ pub fn title(kind: NotifyKind, items: &[NotifyItem]) -> String {
     match (kind, items.first()) {
         (_, None) => "Pulse notification".to_owned(),
         (NotifyKind::Resolved, Some(i)) if n == 1 => {
-            format!("Resolved: {} on {}", i.alert.alert_type, i.alert.resource_name)
+            format!(
+                "Resolved: {} on {}",
+                i.alert.alert_type, i.alert.resource_name
+            )
         }
         (NotifyKind::Resolved, _) => format!("Resolved: {n} alerts"),
         (NotifyKind::Escalated, Some(i)) if n == 1 => format!(
@@ -266,10 +269,9 @@ pub fn title(kind: NotifyKind, items: &[NotifyItem]) -> String {
             i.alert.alert_type,
             i.alert.resource_name
         ),
-        (NotifyKind::Fired, _) => format!(
-            "{}: {n} alerts",
-            top_level(items).as_str().to_uppercase()
-        ),
+        (NotifyKind::Fired, _) => {
+            format!("{}: {n} alerts", top_level(items).as_str().to_uppercase())
+        }
     }
 }
 
@@ -292,10 +294,7 @@ fn round1(v: f64) -> f64 {
 
 /// How long an alert has been active, e.g. `5m 3s`.
 fn duration_text(alert: &Alert, now_ms: i64) -> String {
-    let end = alert
-        .resolved_time
-        .map(|t| t.as_millis())
-        .unwrap_or(now_ms);
+    let end = alert.resolved_time.map(|t| t.as_millis()).unwrap_or(now_ms);
     let secs = (end - alert.start_time.as_millis()).max(0) / 1000;
     match secs {
         s if s >= 3600 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
@@ -347,7 +346,13 @@ fn cap(text: String, max: usize) -> String {
 /// An HTTP header value (ASCII, no controls).
 fn ascii_header(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(250)
         .collect()
 }
@@ -355,7 +360,10 @@ fn ascii_header(text: &str) -> String {
 fn iso(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -384,7 +392,9 @@ fn discord(hook: &Webhook, kind: NotifyKind, items: &[NotifyItem], now_ms: i64) 
                 if let Some(node) = &a.node {
                     fields.push(json!({"name": "Node", "value": node, "inline": true}));
                 }
-                fields.push(json!({"name": "Duration", "value": duration_text(a, now_ms), "inline": true}));
+                fields.push(
+                    json!({"name": "Duration", "value": duration_text(a, now_ms), "inline": true}),
+                );
                 json!({
                     "title": title(kind, std::slice::from_ref(i)),
                     "description": cap(a.message.clone(), 2000),
@@ -429,7 +439,8 @@ fn slack(kind: NotifyKind, items: &[NotifyItem]) -> Value {
         if !value.is_empty() && kind != NotifyKind::Resolved {
             text.push_str(&format!("\n{value}"));
         }
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(text, 3000)}}));
+        blocks
+            .push(json!({"type": "section", "text": {"type": "mrkdwn", "text": cap(text, 3000)}}));
     }
     if items.len() > 48 {
         let rest: Vec<String> = items[48..]
@@ -665,8 +676,14 @@ mod tests {
             let r = render(&hook(service), NotifyKind::Fired, &items, "default", 5_000);
             assert!(!r.body.is_empty(), "{service:?}");
             let text = String::from_utf8_lossy(&r.body).into_owned();
-            let expected = if service.one_alert_per_request() { 1 } else { 3 };
-            let named = (0..3).filter(|n| text.contains(&format!("web-{n}"))).count();
+            let expected = if service.one_alert_per_request() {
+                1
+            } else {
+                3
+            };
+            let named = (0..3)
+                .filter(|n| text.contains(&format!("web-{n}")))
+                .count();
             assert_eq!(named, expected, "{service:?}: {text}");
         }
     }
@@ -674,26 +691,77 @@ mod tests {
     #[test]
     fn payload_shapes_match_the_services() {
         let items = vec![item(1, AlertLevel::Critical)];
-        let d = body(&render(&hook(Service::Discord), NotifyKind::Fired, &items, "o", 0));
+        let d = body(&render(
+            &hook(Service::Discord),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(d["embeds"][0]["color"], DISCORD_CRITICAL);
-        let r = body(&render(&hook(Service::Discord), NotifyKind::Resolved, &items, "o", 0));
+        let r = body(&render(
+            &hook(Service::Discord),
+            NotifyKind::Resolved,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(r["embeds"][0]["color"], DISCORD_RESOLVED);
-        let t = body(&render(&hook(Service::Telegram), NotifyKind::Fired, &items, "o", 0));
+        let t = body(&render(
+            &hook(Service::Telegram),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(t["chat_id"], "42");
-        let p = body(&render(&hook(Service::Pagerduty), NotifyKind::Resolved, &items, "o", 0));
+        let p = body(&render(
+            &hook(Service::Pagerduty),
+            NotifyKind::Resolved,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(p["event_action"], "resolve");
         assert_eq!(p["dedup_key"], "vm-1-cpu");
         assert_eq!(p["payload"]["severity"], "critical");
-        let g = body(&render(&hook(Service::Gotify), NotifyKind::Fired, &items, "o", 0));
+        let g = body(&render(
+            &hook(Service::Gotify),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(g["priority"], 10);
-        let m = body(&render(&hook(Service::Teams), NotifyKind::Fired, &items, "o", 0));
+        let m = body(&render(
+            &hook(Service::Teams),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(m["@type"], "MessageCard");
-        let po = body(&render(&hook(Service::Pushover), NotifyKind::Fired, &items, "o", 0));
-        assert_eq!((po["priority"].as_i64(), po["token"].as_str()), (Some(1), Some("t")));
+        let po = body(&render(
+            &hook(Service::Pushover),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
+        assert_eq!(
+            (po["priority"].as_i64(), po["token"].as_str()),
+            (Some(1), Some("t"))
+        );
         let n = render(&hook(Service::Ntfy), NotifyKind::Fired, &items, "o", 0);
         assert!(n.headers.contains(&("Priority".into(), "urgent".into())));
         assert!(String::from_utf8_lossy(&n.body).contains("web-1"));
-        let gen = body(&render(&hook(Service::Generic), NotifyKind::Resolved, &items, "o", 0));
+        let gen = body(&render(
+            &hook(Service::Generic),
+            NotifyKind::Resolved,
+            &items,
+            "o",
+            0,
+        ));
         assert_eq!(gen["event"], "resolved");
         assert_eq!(gen["alertCount"], 1);
         assert_eq!(gen["alert"]["id"], "vm-1-cpu");
@@ -702,7 +770,13 @@ mod tests {
     #[test]
     fn discord_groups_beyond_ten_still_name_every_alert() {
         let items: Vec<NotifyItem> = (0..12).map(|n| item(n, AlertLevel::Warning)).collect();
-        let d = body(&render(&hook(Service::Discord), NotifyKind::Fired, &items, "o", 0));
+        let d = body(&render(
+            &hook(Service::Discord),
+            NotifyKind::Fired,
+            &items,
+            "o",
+            0,
+        ));
         let text = d.to_string();
         assert!((0..12).all(|n| text.contains(&format!("web-{n}"))));
         assert_eq!(d["embeds"].as_array().map(Vec::len), Some(1));
@@ -711,8 +785,15 @@ mod tests {
     #[test]
     fn custom_headers_replace_template_ones_and_fields_are_checked() {
         let mut h = hook(Service::Generic);
-        h.headers.insert("content-type".into(), "application/x-custom".into());
-        let r = render(&h, NotifyKind::Fired, &[item(1, AlertLevel::Warning)], "o", 0);
+        h.headers
+            .insert("content-type".into(), "application/x-custom".into());
+        let r = render(
+            &h,
+            NotifyKind::Fired,
+            &[item(1, AlertLevel::Warning)],
+            "o",
+            0,
+        );
         assert_eq!(
             r.headers,
             vec![("content-type".to_owned(), "application/x-custom".to_owned())]

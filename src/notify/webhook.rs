@@ -100,10 +100,7 @@ impl WebhookClient {
                 HeaderValue::from_str(v),
             ) else {
                 return Err((
-                    AttemptFailure::new(
-                        FailureClass::Configuration,
-                        format!("invalid header {k}"),
-                    ),
+                    AttemptFailure::new(FailureClass::Configuration, format!("invalid header {k}")),
                     None,
                 ));
             };

@@ -105,7 +105,10 @@ impl AlertStore for Store {
         let state = state.map(encode).transpose()?;
         let mut entries = Vec::with_capacity(history.len());
         for entry in history {
-            entries.push((history_key(org, entry.at, self.generate_id()?), encode(entry)?));
+            entries.push((
+                history_key(org, entry.at, self.generate_id()?),
+                encode(entry)?,
+            ));
         }
         let mut queued = Vec::with_capacity(deliveries.len());
         for d in deliveries {
@@ -156,17 +159,19 @@ impl AlertStore for Store {
         let mut end = prefix.clone();
         end.extend_from_slice(&[0xff; 16]);
         let mut out = Vec::new();
-        for item in self
-            .tree(Tree::AlertHistory)
-            .range(start..end)
-            .rev()
-        {
+        for item in self.tree(Tree::AlertHistory).range(start..end).rev() {
             let (_, value) = item?;
             let entry: AlertHistoryEntry = decode(&value)?;
             let a = &entry.alert;
-            if filter.resource_id.as_deref().is_some_and(|r| r != a.resource_id)
+            if filter
+                .resource_id
+                .as_deref()
+                .is_some_and(|r| r != a.resource_id)
                 || filter.level.is_some_and(|l| l != a.level)
-                || filter.alert_type.as_deref().is_some_and(|t| t != a.alert_type)
+                || filter
+                    .alert_type
+                    .as_deref()
+                    .is_some_and(|t| t != a.alert_type)
             {
                 continue;
             }

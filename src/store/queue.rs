@@ -143,10 +143,7 @@ impl QueueStore for Store {
         let old_due = previous_due.map(|at| due_key(org, at, &delivery.id));
         let new_due = (delivery.status == DeliveryStatus::Pending)
             .then(|| due_key(org, delivery.next_attempt_at, &delivery.id));
-        let trees = (
-            self.tree(Tree::DeliveryQueue),
-            self.tree(Tree::DeliveryDue),
-        );
+        let trees = (self.tree(Tree::DeliveryQueue), self.tree(Tree::DeliveryDue));
         trees
             .transaction(|(queue, due)| {
                 if let Some(old) = &old_due {

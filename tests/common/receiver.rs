@@ -85,11 +85,7 @@ impl Receiver {
 
     /// Queues answers for the next requests (then `200 ok` again).
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
-        self.shared
-            .script
-            .lock()
-            .expect("lock")
-            .extend(answers);
+        self.shared.script.lock().expect("lock").extend(answers);
     }
 
     /// Drops the answers not used yet (back to `200 ok`).
@@ -119,7 +115,9 @@ impl Receiver {
                 tokio::time::Instant::now() < deadline,
                 "timed out waiting for {what}; received {} requests: {:?}",
                 now.len(),
-                now.iter().map(|r| r.header("x-pulse-event-id")).collect::<Vec<_>>()
+                now.iter()
+                    .map(|r| r.header("x-pulse-event-id"))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -171,11 +169,16 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             headers,
             body,
         });
-        let answer = shared.script.lock().expect("lock").pop_front().unwrap_or(Answer {
-            status: 200,
-            headers: Vec::new(),
-            body: "ok".into(),
-        });
+        let answer = shared
+            .script
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or(Answer {
+                status: 200,
+                headers: Vec::new(),
+                body: "ok".into(),
+            });
         let mut out = format!(
             "HTTP/1.1 {} X\r\ncontent-length: {}\r\ncontent-type: text/plain\r\n",
             answer.status,

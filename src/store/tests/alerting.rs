@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use pulse_alerts::{AlertConfig, AlertEvent, AlertState, Signal};
-use pulse_model::{Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp};
+use pulse_model::{
+    Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+};
 
 use crate::notify::queue::{AttemptFailure, FailureClass};
 use crate::notify::{Channel, Delivery, DeliveryStatus};
@@ -77,12 +79,17 @@ fn state_history_and_deliveries_commit_together_and_survive_reopen() {
     {
         let store = Store::open(dir.path()).unwrap();
         let fresh = store
-            .commit_alert_step("default", Some(&state), &[entry.clone()], &[delivery.clone()])
+            .commit_alert_step(
+                "default",
+                Some(&state),
+                std::slice::from_ref(&entry),
+                std::slice::from_ref(&delivery),
+            )
             .unwrap();
         assert_eq!(fresh, vec![delivery.id.clone()]);
         // The same delivery again is not queued twice.
         let again = store
-            .commit_alert_step("default", None, &[], &[delivery.clone()])
+            .commit_alert_step("default", None, &[], std::slice::from_ref(&delivery))
             .unwrap();
         assert!(again.is_empty());
     }
@@ -90,7 +97,13 @@ fn state_history_and_deliveries_commit_together_and_survive_reopen() {
     assert_eq!(store.load_alert_state("default").unwrap(), Some(state));
     assert_eq!(store.load_alert_state("other").unwrap(), None);
     let history = store
-        .alert_history("default", &HistoryFilter { limit: 10, ..HistoryFilter::default() })
+        .alert_history(
+            "default",
+            &HistoryFilter {
+                limit: 10,
+                ..HistoryFilter::default()
+            },
+        )
         .unwrap();
     assert_eq!(history, vec![entry]);
     let filtered = store
@@ -123,9 +136,14 @@ fn attempts_move_the_due_index_and_dead_letters_are_listed() {
         Vec::new(),
         1_000,
     );
-    store.commit_alert_step("org-a", None, &[], &[d.clone()]).unwrap();
+    store
+        .commit_alert_step("org-a", None, &[], &[d.clone()])
+        .unwrap();
     let before = d.next_attempt_at;
-    d.failed(&AttemptFailure::new(FailureClass::Connectivity, "refused"), 1_000);
+    d.failed(
+        &AttemptFailure::new(FailureClass::Connectivity, "refused"),
+        1_000,
+    );
     store.update_delivery(&d, Some(before)).unwrap();
     assert!(store
         .due_deliveries("org-a", 1_500, 10, &HashSet::new())
@@ -133,17 +151,25 @@ fn attempts_move_the_due_index_and_dead_letters_are_listed() {
         .is_empty());
     assert_eq!(store.next_due_at("org-a").unwrap(), Some(2_000));
     assert_eq!(
-        store.due_deliveries("org-a", 2_000, 10, &HashSet::new()).unwrap().len(),
+        store
+            .due_deliveries("org-a", 2_000, 10, &HashSet::new())
+            .unwrap()
+            .len(),
         1
     );
     let before = d.next_attempt_at;
     d.failed(&AttemptFailure::new(FailureClass::Rejected, "550"), 2_000);
     store.update_delivery(&d, Some(before)).unwrap();
     assert_eq!(store.next_due_at("org-a").unwrap(), None);
-    let dlq = store.list_deliveries("org-a", DeliveryStatus::Dlq, 10).unwrap();
+    let dlq = store
+        .list_deliveries("org-a", DeliveryStatus::Dlq, 10)
+        .unwrap();
     assert_eq!(dlq.len(), 1);
     assert_eq!(store.queue_stats("org-a").unwrap().dlq, 1);
-    assert!(store.list_deliveries("org-b", DeliveryStatus::Dlq, 10).unwrap().is_empty());
+    assert!(store
+        .list_deliveries("org-b", DeliveryStatus::Dlq, 10)
+        .unwrap()
+        .is_empty());
     // Purged only after the retention.
     assert_eq!(store.purge_deliveries("org-a", 3_000).unwrap(), 0);
     assert_eq!(
@@ -173,13 +199,26 @@ fn history_is_pruned_by_age_and_count() {
     assert_eq!(store.prune_alert_history("o", 3_000, 100).unwrap(), 3);
     assert_eq!(store.prune_alert_history("o", 0, 5).unwrap(), 2);
     let left = store
-        .alert_history("o", &HistoryFilter { limit: 100, ..HistoryFilter::default() })
+        .alert_history(
+            "o",
+            &HistoryFilter {
+                limit: 100,
+                ..HistoryFilter::default()
+            },
+        )
         .unwrap();
-    assert_eq!(left.iter().map(|e| e.at).collect::<Vec<_>>(), [9_000, 8_000, 7_000, 6_000, 5_000]);
+    assert_eq!(
+        left.iter().map(|e| e.at).collect::<Vec<_>>(),
+        [9_000, 8_000, 7_000, 6_000, 5_000]
+    );
     let since = store
         .alert_history(
             "o",
-            &HistoryFilter { limit: 100, since: Some(8_000), ..HistoryFilter::default() },
+            &HistoryFilter {
+                limit: 100,
+                since: Some(8_000),
+                ..HistoryFilter::default()
+            },
         )
         .unwrap();
     assert_eq!(since.len(), 2);
