@@ -4,9 +4,12 @@
 //! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled]
 //! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
 //! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
+//! cargo bench --bench loadgen -- alerts [--rate 1000] [--crossings 5] [--seconds 60]
+//! cargo bench --bench loadgen -- queue [--hosts 2500] [--webhooks 4]
 //! ```
 //! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
 
+mod alerts;
 mod clients;
 mod fanout;
 mod ingest;
@@ -57,8 +60,17 @@ fn main() {
             Duration::from_millis(num(&args, "--interval-ms", 2000)),
             Duration::from_secs(num(&args, "--minutes", 30) * 60),
         )),
+        Some("alerts") => rt.block_on(alerts::run_latency(
+            num(&args, "--rate", 1000).max(1),
+            num(&args, "--crossings", 5).max(1),
+            num(&args, "--seconds", 60).max(5),
+        )),
+        Some("queue") => rt.block_on(alerts::run_queue(
+            num(&args, "--hosts", 2500),
+            num(&args, "--webhooks", 4).max(1) as usize,
+        )),
         _ => println!(
-            "loadgen: pass a scenario after `--`: fanout | ingest | soak (see benches/loadgen/main.rs)"
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak | alerts | queue (see benches/loadgen/main.rs)"
         ),
     }
 }
