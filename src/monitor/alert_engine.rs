@@ -65,8 +65,11 @@ pub struct AlertEngine {
     native: HashMap<String, u64>,
     /// State changed since it was last saved.
     dirty: bool,
-    /// The registry has not yet got the current alert lists.
+    /// The alert lists may have changed since they were last given to the registry.
     lists_dirty: bool,
+    /// The lists the registry holds (what was last sent; empty for a fresh registry), so an
+    /// unchanged list causes no frame.
+    sent_lists: Option<(Value, Value)>,
     _guard: ExitGuard,
 }
 
@@ -95,6 +98,7 @@ impl AlertEngine {
             native: HashMap::new(),
             dirty: false,
             lists_dirty: true,
+            sent_lists: Some((json!([]), json!([]))),
             _guard: guard,
         }
     }
@@ -307,8 +311,14 @@ impl AlertEngine {
             )
             .unwrap_or_else(|_| json!([])),
         };
+        let current = (lists.active.clone(), lists.recently_resolved.clone());
+        if self.sent_lists.as_ref() == Some(&current) {
+            self.lists_dirty = false;
+            return;
+        }
         if registry.try_send(SetAlerts(lists)).is_ok() {
             self.lists_dirty = false;
+            self.sent_lists = Some(current);
         }
     }
 
@@ -436,8 +446,12 @@ impl StreamHandler<HubEvent<HubItem>> for AlertEngine {
                 self.rebuild(ctx);
             }
             // A restarted registry re-learns its resources from the sources; alerts stay as they
-            // are until their resources are observed again.
-            HubEvent::Item(HubItem::Reset) | HubEvent::Item(HubItem::Alert { .. }) => {}
+            // are until their resources are observed again. It has lost the alert lists, though.
+            HubEvent::Item(HubItem::Reset) => {
+                self.sent_lists = None;
+                self.lists_dirty = true;
+            }
+            HubEvent::Item(HubItem::Alert { .. }) => {}
         }
     }
 

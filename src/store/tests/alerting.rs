@@ -223,3 +223,41 @@ fn history_is_pruned_by_age_and_count() {
         .unwrap();
     assert_eq!(since.len(), 2);
 }
+
+#[test]
+fn ten_thousand_pending_deliveries_are_read_in_bounded_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let deliveries: Vec<Delivery> = (0..10_000)
+        .map(|i| {
+            Delivery::new(
+                "default",
+                Channel::Webhook { id: "w".into() },
+                pulse_alerts::NotifyKind::Fired,
+                format!("host-{i}-cpu:fired-1"),
+                Vec::new(),
+                1_000 + i64::from(i % 100),
+            )
+        })
+        .collect();
+    for chunk in deliveries.chunks(1000) {
+        store.commit_alert_step("default", None, &[], chunk).unwrap();
+    }
+    assert_eq!(store.queue_stats("default").unwrap().pending, 10_000);
+    // A pump takes only as many as it has slots for, earliest first, skipping those in flight.
+    let first = store
+        .due_deliveries("default", 5_000, 16, &HashSet::new())
+        .unwrap();
+    assert_eq!(first.len(), 16);
+    assert!(first.windows(2).all(|w| w[0].next_attempt_at <= w[1].next_attempt_at));
+    let busy: HashSet<String> = first.iter().map(|d| d.id.clone()).collect();
+    let next = store.due_deliveries("default", 5_000, 16, &busy).unwrap();
+    assert_eq!(next.len(), 16);
+    assert!(next.iter().all(|d| !busy.contains(&d.id)));
+    // Nothing is due before its time.
+    assert!(store
+        .due_deliveries("default", 999, 16, &HashSet::new())
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.next_due_at("default").unwrap(), Some(1_000));
+}
