@@ -292,12 +292,7 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 }
                 self.start_sync(SyncKind::Resync, ctx);
             }
-            HubEvent::Item(HubItem::Alert { frame }) => {
-                let kind = if frame.starts_with("{\"type\":\"alertResolved\"") {
-                    "alertResolved"
-                } else {
-                    "alert"
-                };
+            HubEvent::Item(HubItem::Alert { kind, frame }) => {
                 Self::send(ctx, kind, Self::shared(&frame));
             }
             HubEvent::Item(HubItem::Reset) => {

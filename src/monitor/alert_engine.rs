@@ -278,20 +278,17 @@ impl AlertEngine {
     /// Sends `alert`/`alertResolved` frames to the tenant's WebSocket sessions.
     fn publish_frame(&self, entry: &AlertHistoryEntry) {
         let now = clock::now_millis();
-        let frame = match entry.event.as_str() {
-            "resolved" | "cleared" => json!({
+        let resolved = matches!(entry.event.as_str(), "resolved" | "cleared");
+        let frame = match resolved {
+            true => json!({
                 "type": "alertResolved",
                 "data": {"alertIdentifier": entry.alert.id, "alert": entry.alert, "event": entry.event},
                 "timestamp": now,
             }),
-            _ => json!({
-                "type": "alert",
-                "data": entry.alert,
-                "event": entry.event,
-                "timestamp": now,
-            }),
+            false => json!({"type": "alert", "data": entry.alert, "timestamp": now}),
         };
         self.tenant.hub().publish(HubItem::Alert {
+            kind: if resolved { "alertResolved" } else { "alert" },
             frame: Arc::from(frame.to_string()),
         });
     }

@@ -43,6 +43,8 @@ pub enum HubItem {
     /// An `alert` or `alertResolved` WebSocket frame from the alert engine, forwarded as it is
     /// (outside the diff sequence).
     Alert {
+        /// `alert` or `alertResolved`.
+        kind: &'static str,
         /// The complete WebSocket frame text.
         frame: Arc<str>,
     },

@@ -241,7 +241,9 @@ fn ten_thousand_pending_deliveries_are_read_in_bounded_batches() {
         })
         .collect();
     for chunk in deliveries.chunks(1000) {
-        store.commit_alert_step("default", None, &[], chunk).unwrap();
+        store
+            .commit_alert_step("default", None, &[], chunk)
+            .unwrap();
     }
     assert_eq!(store.queue_stats("default").unwrap().pending, 10_000);
     // A pump takes only as many as it has slots for, earliest first, skipping those in flight.
@@ -249,7 +251,9 @@ fn ten_thousand_pending_deliveries_are_read_in_bounded_batches() {
         .due_deliveries("default", 5_000, 16, &HashSet::new())
         .unwrap();
     assert_eq!(first.len(), 16);
-    assert!(first.windows(2).all(|w| w[0].next_attempt_at <= w[1].next_attempt_at));
+    assert!(first
+        .windows(2)
+        .all(|w| w[0].next_attempt_at <= w[1].next_attempt_at));
     let busy: HashSet<String> = first.iter().map(|d| d.id.clone()).collect();
     let next = store.due_deliveries("default", 5_000, 16, &busy).unwrap();
     assert_eq!(next.len(), 16);
