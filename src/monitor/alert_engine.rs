@@ -4,7 +4,8 @@
 //!
 //! What a step produces goes four ways: lifecycle events to the append-only history, `Notify`
 //! intents to the durable delivery queue (both, with the state, in one flushed store commit, then
-//! a kick to the Notifier and a `Delivered` signal back into the reducer), `alert`/`alertResolved`
+//! a kick to the Notifier and a `Delivered` signal back into the reducer; commits run one at a time
+//! and steps arriving meanwhile share the next one), `alert`/`alertResolved`
 //! frames to WebSocket sessions through the tenant hub, and the active/recently-resolved lists to
 //! the registry for the full state and `rawData`. Steps that change nothing durable (observations,
 //! pending delays) are saved every few seconds instead of on every report.
@@ -70,7 +71,26 @@ pub struct AlertEngine {
     /// The lists the registry holds (what was last sent; empty for a fresh registry), so an
     /// unchanged list causes no frame.
     sent_lists: Option<(Value, Value)>,
+    /// What the next commit writes.
+    batch: Batch,
+    /// A commit is running.
+    committing: bool,
     _guard: ExitGuard,
+}
+
+/// Steps waiting to be made durable together.
+#[derive(Default)]
+struct Batch {
+    /// Their events (the `Notify` ones become deliveries).
+    events: Vec<AlertEvent>,
+    /// Their history entries.
+    history: Vec<AlertHistoryEntry>,
+    /// Their notification items, confirmed to the reducer once queued.
+    notifies: Vec<NotifyItem>,
+    /// Callers waiting for durability.
+    replies: Vec<oneshot::Sender<Result<()>>>,
+    /// A commit was asked for (possibly of the state alone).
+    wanted: bool,
 }
 
 impl AlertEngine {
@@ -99,6 +119,8 @@ impl AlertEngine {
             dirty: false,
             lists_dirty: true,
             sent_lists: Some((json!([]), json!([]))),
+            batch: Batch::default(),
+            committing: false,
             _guard: guard,
         }
     }
@@ -200,8 +222,8 @@ impl AlertEngine {
         self.commit(events, history, notifies, reply, ctx);
     }
 
-    /// Writes state, history and deliveries in one transaction off the actor thread; the engine
-    /// handles nothing else until it is durable, so the order of steps is the order on disk.
+    /// Queues what a step must make durable; starts a commit unless one is running (then it
+    /// joins the next one: under a burst, many steps share one transaction and one flush).
     fn commit(
         &mut self,
         events: Vec<AlertEvent>,
@@ -210,26 +232,34 @@ impl AlertEngine {
         reply: Option<oneshot::Sender<Result<()>>>,
         ctx: &mut Context<Self>,
     ) {
+        self.batch.events.extend(events);
+        self.batch.history.extend(history);
+        self.batch.notifies.extend(notifies);
+        self.batch.replies.extend(reply);
+        self.batch.wanted = true;
+        if !self.committing {
+            self.start_commit(ctx);
+        }
+    }
+
+    /// Writes the queued batch (state, history, deliveries) in one transaction off the actor
+    /// thread. Commits run one at a time, so they reach the disk in the order of the steps.
+    fn start_commit(&mut self, ctx: &mut Context<Self>) {
+        let Batch {
+            events,
+            history,
+            notifies,
+            replies,
+            ..
+        } = std::mem::take(&mut self.batch);
+        self.committing = true;
+        self.dirty = false;
         let store = self.store.clone();
         let org = self.org().to_owned();
         let state = self.state.clone();
-        self.dirty = false;
-        let work = tokio::task::spawn_blocking(move || -> Result<usize> {
-            let ns = Namespace::Org(&org);
-            let deliveries = if events
-                .iter()
-                .any(|e| matches!(e, AlertEvent::Notify { .. }))
-            {
-                let webhooks = store.load::<Webhooks>(ns)?.unwrap_or_default();
-                let email = store.load::<EmailConfig>(ns)?.unwrap_or_default();
-                plan::deliveries(&org, &events, &webhooks, &email, clock::now_millis())
-            } else {
-                Vec::new()
-            };
-            let fresh = store.commit_alert_step(&org, Some(&state), &history, &deliveries)?;
-            Ok(fresh.len())
-        });
-        ctx.wait(work.into_actor(self).map(move |joined, act, _| {
+        let work =
+            tokio::task::spawn_blocking(move || persist(&store, &org, &state, &events, &history));
+        ctx.spawn(work.into_actor(self).map(move |joined, act, ctx| {
             let outcome = joined
                 .map_err(|e| Error::Internal(format!("alert commit task: {e}")))
                 .and_then(|r| r);
@@ -262,15 +292,22 @@ impl AlertEngine {
                     act.dirty = true;
                 }
             }
-            if let Some(reply) = reply {
-                let _ = reply.send(outcome.map(|_| ()));
+            for reply in replies {
+                let _ = reply.send(match &outcome {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(Error::Unavailable(format!("alert store: {}", e.public_message()))),
+                });
+            }
+            act.committing = false;
+            if act.batch.wanted {
+                act.start_commit(ctx);
             }
         }));
     }
 
     /// Saves a state changed only by observations.
     fn save_if_dirty(&mut self, ctx: &mut Context<Self>) {
-        if self.dirty {
+        if self.dirty && !self.committing {
             self.commit(Vec::new(), Vec::new(), Vec::new(), None, ctx);
         }
     }
@@ -343,6 +380,31 @@ impl AlertEngine {
             })
             .wait(ctx);
     }
+}
+
+/// Makes a batch durable: plans the deliveries of its `Notify` events for the org's channels and
+/// writes them with the state and the history in one transaction. Returns how many deliveries
+/// were new.
+fn persist(
+    store: &Store,
+    org: &str,
+    state: &AlertState,
+    events: &[AlertEvent],
+    history: &[AlertHistoryEntry],
+) -> Result<usize> {
+    let ns = Namespace::Org(org);
+    let deliveries = if events
+        .iter()
+        .any(|e| matches!(e, AlertEvent::Notify { .. }))
+    {
+        let webhooks = store.load::<Webhooks>(ns)?.unwrap_or_default();
+        let email = store.load::<EmailConfig>(ns)?.unwrap_or_default();
+        plan::deliveries(org, events, &webhooks, &email, clock::now_millis())
+    } else {
+        Vec::new()
+    };
+    let fresh = store.commit_alert_step(org, Some(state), history, &deliveries)?;
+    Ok(fresh.len())
 }
 
 /// A native alert from one `truenas.alerts` item (`{id, level, message, source, dismissed}`).
@@ -420,11 +482,16 @@ impl Actor for AlertEngine {
     }
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
-        if self.dirty {
-            if let Err(e) = self
-                .store
-                .commit_alert_step(self.org(), Some(&self.state), &[], &[])
-            {
+        if self.dirty || self.batch.wanted {
+            let batch = std::mem::take(&mut self.batch);
+            let saved = persist(
+                &self.store,
+                self.org(),
+                &self.state,
+                &batch.events,
+                &batch.history,
+            );
+            if let Err(e) = saved {
                 tracing::warn!(org = %self.org(), error = %e, "saving alert state on stop failed");
             }
         }
