@@ -14,7 +14,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use pulse_actors::{ExitGuard, HubEvent};
@@ -41,6 +41,9 @@ pub const MAILBOX_CAPACITY: usize = 256;
 const HUB_QUEUE: usize = 1024;
 /// Tick interval (time delays, escalations, grouping windows, held notifications).
 const TICK: Duration = Duration::from_secs(1);
+/// Shortest interval between two updates of the registry's alert lists (the tick sends what a
+/// burst left pending).
+const LISTS_EVERY: Duration = Duration::from_secs(1);
 /// How often a state changed only by observations is saved.
 const SAVE_EVERY: Duration = Duration::from_secs(5);
 /// How often old history is pruned.
@@ -71,6 +74,9 @@ pub struct AlertEngine {
     /// The lists the registry holds (what was last sent; empty for a fresh registry), so an
     /// unchanged list causes no frame.
     sent_lists: Option<(Value, Value)>,
+    /// When the lists were last given to the registry: they go at most once per
+    /// [`LISTS_EVERY`], since each change makes every client receive the whole list.
+    lists_sent_at: Option<Instant>,
     /// What the next commit writes.
     batch: Batch,
     /// A commit is running.
@@ -119,6 +125,7 @@ impl AlertEngine {
             dirty: false,
             lists_dirty: true,
             sent_lists: Some((json!([]), json!([]))),
+            lists_sent_at: None,
             batch: Batch::default(),
             committing: false,
             _guard: guard,
@@ -205,7 +212,10 @@ impl AlertEngine {
         if !history.is_empty() {
             self.lists_dirty = true;
         }
-        if self.lists_dirty {
+        let due = self
+            .lists_sent_at
+            .is_none_or(|at| at.elapsed() >= LISTS_EVERY);
+        if self.lists_dirty && due {
             self.send_lists();
         }
         let notifies: Vec<NotifyItem> = events
@@ -353,6 +363,7 @@ impl AlertEngine {
         if registry.try_send(SetAlerts(lists)).is_ok() {
             self.lists_dirty = false;
             self.sent_lists = Some(current);
+            self.lists_sent_at = Some(Instant::now());
         }
     }
 
