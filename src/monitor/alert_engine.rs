@@ -100,13 +100,22 @@ struct Batch {
 }
 
 impl AlertEngine {
-    /// The persisted configuration (defaults when none was saved) and state of `org`.
-    pub fn restore(store: &Store, org: &str) -> Result<(AlertConfig, AlertState)> {
+    /// The persisted configuration (defaults when none was saved) and state of `org`. A value
+    /// that cannot be read (written by another version, damaged) is logged and replaced by the
+    /// default rather than keeping the whole organisation from starting.
+    pub fn restore(store: &Store, org: &str) -> (AlertConfig, AlertState) {
         let config = store
-            .load::<AlertConfig>(Namespace::Org(org))?
+            .load::<AlertConfig>(Namespace::Org(org))
+            .unwrap_or_else(|e| {
+                tracing::error!(org, error = %e, "alert configuration unreadable; using the defaults");
+                None
+            })
             .unwrap_or_default();
-        let state = store.load_alert_state(org)?.unwrap_or_default();
-        Ok((config, state))
+        let state = store.load_alert_state(org).unwrap_or_else(|e| {
+            tracing::error!(org, error = %e, "alert state unreadable; starting without alerts");
+            None
+        });
+        (config, state.unwrap_or_default())
     }
 
     /// An engine for `tenant` continuing from a restored configuration and state.

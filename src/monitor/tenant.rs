@@ -237,7 +237,7 @@ fn alert_engine_spec(tenant: TenantHandle, store: Store) -> ChildSpec {
         "alerts",
         RestartPolicy::Permanent,
         move |cx: ChildContext| {
-            let restored = AlertEngine::restore(&store, tenant.org()).map_err(|e| e.to_string())?;
+            let restored = AlertEngine::restore(&store, tenant.org());
             let (engine_tenant, engine_store) = (tenant.clone(), store.clone());
             let (addr, handle) = cx.start_actor(move |guard| {
                 AlertEngine::new(engine_tenant, engine_store, restored, guard)
