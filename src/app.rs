@@ -17,7 +17,8 @@ use crate::config::{CliOverrides, Settings};
 use crate::error::{Error, Result};
 use crate::http::{self, errors, ws::WsTuning};
 use crate::monitor::catalog::EndpointCatalog;
-use crate::monitor::{TenantOptions, Tenants};
+use crate::monitor::{TenantOptions, TenantServices, Tenants};
+use crate::notify::SsrfGuard;
 use crate::store::{SessionStore, Store};
 use crate::telemetry::{self, names};
 
@@ -170,6 +171,10 @@ pub async fn start(settings: Settings) -> Result<Running> {
     .start();
     let endpoints = Arc::new(EndpointCatalog::new(store.clone(), &settings));
     let catalog = Arc::clone(&endpoints);
+    let services = TenantServices {
+        store: store.clone(),
+        webhook_guard: SsrfGuard::new(settings.webhook_allowed_cidrs.clone()),
+    };
     let tenants = Arc::new(
         Tenants::start(
             root.clone(),
@@ -178,6 +183,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
                 timeout: settings.polling.connection_timeout,
                 endpoints: Box::new(move |org| catalog.desired(org)),
             },
+            services,
         )
         .await?,
     );

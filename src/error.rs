@@ -68,6 +68,9 @@ pub enum Error {
     /// A rate limit was hit; retry after the given number of seconds.
     #[error("too many requests; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A webhook URL points somewhere the SSRF guard forbids (SPEC §10).
+    #[error("webhook URL not allowed: {0}")]
+    WebhookUrlForbidden(String),
     /// The request conflicts with existing state (duplicate name, etc.).
     #[error("{0}")]
     Conflict(String),
@@ -116,6 +119,7 @@ impl Error {
             Error::UnsupportedEncoding(_) => "unsupported_encoding",
             Error::LimitExceeded(_) => "limit_exceeded",
             Error::RateLimited { .. } => "rate_limited",
+            Error::WebhookUrlForbidden(_) => "webhook_url_forbidden",
             Error::Conflict(_) => "conflict",
             Error::Config { .. } => "invalid_config",
             Error::Store(_) => "store_error",
@@ -131,6 +135,7 @@ impl Error {
                 Some(json!({"line": line, "column": column}))
             }
             Error::Validation { field, .. } => Some(json!({"field": field})),
+            Error::WebhookUrlForbidden(_) => Some(json!({"field": "url"})),
             Error::MissingScope(scope) => Some(json!({"requiredScope": scope})),
             Error::InvalidReport { field, .. } => Some(json!({"field": field})),
             Error::ReportTooLarge {
@@ -192,7 +197,7 @@ impl ResponseError for Error {
             Error::InvalidJson { .. } | Error::Validation { .. } | Error::InvalidQuery(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Error::Config { .. } => StatusCode::BAD_REQUEST,
+            Error::Config { .. } | Error::WebhookUrlForbidden(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::MissingScope(_) | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod monitor;
+pub mod notify;
 pub mod sim;
 pub mod sources;
 pub mod store;

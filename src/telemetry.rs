@@ -97,6 +97,16 @@ pub mod names {
     pub const POLL_DROPPED: &str = "pulse_poll_dropped_snapshots_total";
     /// Gauge: failed polls in a row per endpoint.
     pub const POLL_FAILURES: &str = "pulse_poll_consecutive_failures";
+    /// Counter: alert lifecycle events by event.
+    pub const ALERT_EVENTS: &str = "pulse_alert_events_total";
+    /// Gauge: firing alerts per org.
+    pub const ALERTS_ACTIVE: &str = "pulse_alerts_active";
+    /// Counter: notification delivery attempts by channel and outcome.
+    pub const DELIVERY_ATTEMPTS: &str = "pulse_notification_attempts_total";
+    /// Counter: failed delivery attempts by channel and failure class.
+    pub const DELIVERY_FAILURES: &str = "pulse_notification_failures_total";
+    /// Counter: deliveries moved to the dead-letter queue.
+    pub const DELIVERY_DLQ: &str = "pulse_notification_dlq_total";
 }
 
 fn describe_all() {
@@ -159,5 +169,19 @@ fn describe_all() {
     describe_gauge!(
         POLL_FAILURES,
         "Failed collector polls in a row, per endpoint"
+    );
+    describe_counter!(ALERT_EVENTS, "Alert lifecycle events, by event");
+    describe_gauge!(ALERTS_ACTIVE, "Firing alerts of an organisation");
+    describe_counter!(
+        DELIVERY_ATTEMPTS,
+        "Notification delivery attempts, by channel and outcome"
+    );
+    describe_counter!(
+        DELIVERY_FAILURES,
+        "Failed notification delivery attempts, by channel and failure class"
+    );
+    describe_counter!(
+        DELIVERY_DLQ,
+        "Notification deliveries moved to the dead-letter queue"
     );
 }

@@ -5,9 +5,12 @@
 //! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
 //! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
 //! cargo bench --bench loadgen -- truenas [--pools 50] [--datasets 2000] [--snapshots 10000] [--polls 10]
+//! cargo bench --bench loadgen -- alerts [--rate 1000] [--crossings 5] [--seconds 60]
+//! cargo bench --bench loadgen -- queue [--hosts 2500] [--webhooks 4]
 //! ```
 //! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
 
+mod alerts;
 mod clients;
 mod fanout;
 mod ingest;
@@ -71,8 +74,17 @@ fn main() {
             num(&args, "--datasets", 2000) as usize,
             num(&args, "--snapshots", 10_000) as usize,
         ),
+        Some("alerts") => rt.block_on(alerts::run_latency(
+            num(&args, "--rate", 1000).max(1),
+            num(&args, "--crossings", 5).max(1),
+            num(&args, "--seconds", 60).max(5),
+        )),
+        Some("queue") => rt.block_on(alerts::run_queue(
+            num(&args, "--hosts", 2500),
+            num(&args, "--webhooks", 4).max(1) as usize,
+        )),
         _ => println!(
-            "loadgen: pass a scenario after `--`: fanout | ingest | soak | truenas (see benches/loadgen/main.rs)"
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak | truenas | alerts | queue (see benches/loadgen/main.rs)"
         ),
     }
 }

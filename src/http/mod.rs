@@ -1,10 +1,12 @@
 //! actix-web wiring: one module per API area, each exposing `configure`, assembled in [`routes`].
 
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod nodes;
+pub mod notifications;
 pub mod resources;
 pub mod security;
 pub mod system;
@@ -23,6 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     resources::configure(cfg);
     nodes::configure(cfg);
     truenas::configure(cfg);
+    alerts::configure(cfg);
+    notifications::configure(cfg);
     system::configure(cfg);
     ws::configure(cfg);
     ui::configure(cfg);

@@ -292,6 +292,9 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 }
                 self.start_sync(SyncKind::Resync, ctx);
             }
+            HubEvent::Item(HubItem::Alert { kind, frame }) => {
+                Self::send(ctx, kind, Self::shared(&frame));
+            }
             HubEvent::Item(HubItem::Reset) => {
                 self.position = None;
                 self.start_sync(SyncKind::Resync, ctx);

@@ -40,6 +40,14 @@ pub enum HubItem {
     },
     /// The registry restarted: every subscriber must resync from a full state.
     Reset,
+    /// An `alert` or `alertResolved` WebSocket frame from the alert engine, forwarded as it is
+    /// (outside the diff sequence).
+    Alert {
+        /// `alert` or `alertResolved`.
+        kind: &'static str,
+        /// The complete WebSocket frame text.
+        frame: Arc<str>,
+    },
 }
 
 /// The resources one diff touched, whole (not as patches), so in-process consumers such as the
@@ -104,7 +112,28 @@ pub struct Registry {
     stats: Aggregations,
     last_update: i64,
     full_cache: Option<FullState>,
+    /// `activeAlerts` and `recentlyResolved` as last sent by the alert engine.
+    alerts: AlertLists,
+    alerts_dirty: bool,
     _guard: ExitGuard,
+}
+
+/// The alert lists the full state and `rawData` frames carry (SPEC §6), owned by the alert engine.
+#[derive(Debug, Clone)]
+pub struct AlertLists {
+    /// Firing alerts.
+    pub active: Value,
+    /// Alerts resolved in the last minutes.
+    pub recently_resolved: Value,
+}
+
+impl Default for AlertLists {
+    fn default() -> Self {
+        AlertLists {
+            active: Value::Array(Vec::new()),
+            recently_resolved: Value::Array(Vec::new()),
+        }
+    }
 }
 
 impl Registry {
@@ -124,6 +153,8 @@ impl Registry {
             stats: Aggregations::default(),
             last_update: clock::now_millis(),
             full_cache: None,
+            alerts: AlertLists::default(),
+            alerts_dirty: false,
             _guard: guard,
         }
     }
@@ -151,7 +182,7 @@ impl Registry {
         let diff = self.state.take_diff();
         let stats = self.current_stats();
         let stats_changed = stats != self.stats;
-        if diff.is_empty() && !self.health_dirty && !stats_changed {
+        if diff.is_empty() && !self.health_dirty && !stats_changed && !self.alerts_dirty {
             return;
         }
         self.last_flush = Some(Instant::now());
@@ -172,6 +203,14 @@ impl Registry {
         if stats_changed {
             data.insert("stats".into(), json!(stats));
             self.stats = stats;
+        }
+        if self.alerts_dirty {
+            data.insert("activeAlerts".into(), self.alerts.active.clone());
+            data.insert(
+                "recentlyResolved".into(),
+                self.alerts.recently_resolved.clone(),
+            );
+            self.alerts_dirty = false;
         }
         data.insert("lastUpdate".into(), json!(self.last_update));
         let frame = json!({"type": "rawData", "data": data, "timestamp": self.last_update});
@@ -202,7 +241,7 @@ impl Registry {
 
     /// The full state at the current sequence position (flushing anything pending first).
     fn full_state(&mut self) -> FullState {
-        if self.state.has_pending() || self.health_dirty {
+        if self.state.has_pending() || self.health_dirty || self.alerts_dirty {
             self.flush();
         }
         if let Some(cached) = &self.full_cache {
@@ -217,6 +256,7 @@ impl Registry {
             self.state.resources(),
             &self.health,
             &self.stats,
+            &self.alerts,
             self.last_update,
         );
         let end = frame.len();
@@ -238,6 +278,7 @@ fn write_state_json<'a>(
     resources: impl Iterator<Item = &'a Resource>,
     health: &BTreeMap<String, bool>,
     stats: &Aggregations,
+    alerts: &AlertLists,
     last_update: i64,
 ) {
     out.push_str("{\"resources\":[");
@@ -249,7 +290,11 @@ fn write_state_json<'a>(
             out.push_str(&s);
         }
     }
-    out.push_str("],\"activeAlerts\":[],\"recentlyResolved\":[],\"connectionHealth\":");
+    out.push_str("],\"activeAlerts\":");
+    out.push_str(&alerts.active.to_string());
+    out.push_str(",\"recentlyResolved\":");
+    out.push_str(&alerts.recently_resolved.to_string());
+    out.push_str(",\"connectionHealth\":");
     out.push_str(&serde_json::to_string(health).unwrap_or_else(|_| "{}".into()));
     out.push_str(",\"stats\":");
     out.push_str(&serde_json::to_string(stats).unwrap_or_else(|_| "{}".into()));
@@ -413,5 +458,35 @@ impl Handler<GetStats> for Registry {
 
     fn handle(&mut self, _: GetStats, _: &mut Self::Context) -> Self::Result {
         MessageResult(Aggregations::of(self.state.resources()))
+    }
+}
+
+/// The alert engine's current lists: the next frame publishes them whole, and the full state
+/// includes them.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetAlerts(pub AlertLists);
+
+impl Handler<SetAlerts> for Registry {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetAlerts, ctx: &mut Self::Context) {
+        self.alerts = msg.0;
+        self.alerts_dirty = true;
+        self.schedule_flush(ctx);
+    }
+}
+
+/// Every resource, whole (for a consumer that must rebuild its view, e.g. the alert engine after
+/// it fell behind the hub).
+#[derive(Message)]
+#[rtype(result = "Vec<Resource>")]
+pub struct GetAllResources;
+
+impl Handler<GetAllResources> for Registry {
+    type Result = MessageResult<GetAllResources>;
+
+    fn handle(&mut self, _: GetAllResources, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.state.resources().cloned().collect())
     }
 }

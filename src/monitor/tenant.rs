@@ -3,6 +3,8 @@
 //! ```text
 //! root ─ tenant:<org> (supervisor, permanent) ─┬ registry (permanent)
 //!                                               ├ agent-ingest (permanent)
+//!                                               ├ alert-engine (permanent)
+//!                                               ├ notifier (permanent)
 //!                                               └ collectors (supervisor) ─ <kind>:<id> (one per endpoint)
 //! ```
 //! Collectors sit under their own supervisor so that an endpoint that keeps crashing is retried
@@ -21,12 +23,16 @@ use pulse_actors::{
     SupervisorConfig,
 };
 
+use super::alert_engine::{self, AlertEngine};
 use super::collector::{self, Collector, CollectorBoard, CollectorSpec};
 use super::endpoints::{self as endpoint_set, ManagedEndpoint};
 use super::ingest::{self, AgentIngest};
+use super::notifier::{self, Notifier};
 use super::registry::{self as registry_actor, ForgetSource, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
+use crate::notify::SsrfGuard;
+use crate::store::Store;
 
 /// How long a new tenant's actors may take to start.
 const TENANT_START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +52,17 @@ pub struct TenantHandle {
     board: CollectorBoard,
     collector_addrs: Arc<RwLock<HashMap<String, Addr<Collector>>>>,
     timeout: Duration,
+    alert_engine: Slot<AlertEngine>,
+    notifier: Slot<Notifier>,
+}
+
+/// What every tenant's alerting children need from the process.
+#[derive(Clone, Debug)]
+pub struct TenantServices {
+    /// The store (alert state, history, delivery queue, channel settings).
+    pub store: Store,
+    /// The webhook SSRF guard (from `PULSE_WEBHOOK_ALLOWED_CIDRS`).
+    pub webhook_guard: SsrfGuard,
 }
 
 impl TenantHandle {
@@ -68,7 +85,11 @@ impl TenantHandle {
     /// it reports itself started, so the first request for a new org must not race them.
     async fn ready(&self) -> Result<()> {
         let deadline = tokio::time::Instant::now() + TENANT_START_TIMEOUT;
-        while self.registry().is_err() || self.agent_ingest().is_err() {
+        while self.registry().is_err()
+            || self.agent_ingest().is_err()
+            || self.alert_engine().is_err()
+            || self.notifier().is_err()
+        {
             if tokio::time::Instant::now() >= deadline {
                 return Err(Error::Unavailable(format!(
                     "org {} did not start in time",
@@ -78,6 +99,16 @@ impl TenantHandle {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         Ok(())
+    }
+
+    /// The current alert engine incarnation.
+    pub fn alert_engine(&self) -> Result<Addr<AlertEngine>> {
+        current(&self.alert_engine, &self.org, "alert engine")
+    }
+
+    /// The current notifier incarnation.
+    pub fn notifier(&self) -> Result<Addr<Notifier>> {
+        current(&self.notifier, &self.org, "notifier")
     }
 
     /// The current agent-ingest incarnation.
@@ -186,15 +217,21 @@ pub struct TenantOptions {
 pub struct Tenants {
     root: Addr<Supervisor>,
     options: TenantOptions,
+    services: TenantServices,
     map: RwLock<HashMap<String, TenantHandle>>,
 }
 
 impl Tenants {
     /// Starts the tenant registry with the `default` org.
-    pub async fn start(root: Addr<Supervisor>, options: TenantOptions) -> Result<Self> {
+    pub async fn start(
+        root: Addr<Supervisor>,
+        options: TenantOptions,
+        services: TenantServices,
+    ) -> Result<Self> {
         let tenants = Tenants {
             root,
             options,
+            services,
             map: RwLock::new(HashMap::new()),
         };
         tenants.ensure(crate::auth::DEFAULT_ORG_ID).await?;
@@ -228,6 +265,8 @@ impl Tenants {
             board: CollectorBoard::default(),
             collector_addrs: Arc::new(RwLock::new(HashMap::new())),
             timeout: self.options.timeout,
+            alert_engine: Arc::new(RwLock::new(None)),
+            notifier: Arc::new(RwLock::new(None)),
         };
         {
             let mut map = self
@@ -239,7 +278,7 @@ impl Tenants {
             }
             map.insert(org.to_owned(), handle.clone());
         }
-        let spec = tenant_spec(handle.clone(), self.options.coalesce);
+        let spec = tenant_spec(handle.clone(), self.options.coalesce, self.services.clone());
         self.root
             .send(StartChild(spec))
             .await
@@ -251,7 +290,7 @@ impl Tenants {
 }
 
 /// The supervised subtree of one tenant.
-fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
+fn tenant_spec(tenant: TenantHandle, coalesce: Duration, services: TenantServices) -> ChildSpec {
     let config = SupervisorConfig::new(format!("tenant:{}", tenant.org()))
         .kind("tenant")
         .intensity(10, Duration::from_secs(60))
@@ -260,6 +299,8 @@ fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
         vec![
             registry_spec(tenant.clone(), coalesce),
             agent_ingest_spec(tenant.clone()),
+            alert_engine_spec(tenant.clone(), services.store.clone()),
+            notifier_spec(tenant.clone(), services.clone()),
             collectors_spec(tenant.clone()),
         ]
     })
@@ -370,4 +411,45 @@ fn agent_ingest_spec(tenant: TenantHandle) -> ChildSpec {
         },
     )
     .mailbox_capacity(ingest::MAILBOX_CAPACITY)
+}
+
+fn alert_engine_spec(tenant: TenantHandle, store: Store) -> ChildSpec {
+    ChildSpec::new(
+        "alert-engine",
+        "alerts",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let restored = AlertEngine::restore(&store, tenant.org());
+            let (engine_tenant, engine_store) = (tenant.clone(), store.clone());
+            let (addr, handle) = cx.start_actor(move |guard| {
+                AlertEngine::new(engine_tenant, engine_store, restored, guard)
+            });
+            if let Ok(mut slot) = tenant.alert_engine.write() {
+                *slot = Some(addr);
+            }
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(alert_engine::MAILBOX_CAPACITY)
+}
+
+fn notifier_spec(tenant: TenantHandle, services: TenantServices) -> ChildSpec {
+    ChildSpec::new(
+        "notifier",
+        "notifier",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let client =
+                Notifier::client(services.webhook_guard.clone()).map_err(|e| e.to_string())?;
+            let org = tenant.org().to_owned();
+            let store = services.store.clone();
+            let (addr, handle) =
+                cx.start_actor(move |guard| Notifier::new(org, store, client, guard));
+            if let Ok(mut slot) = tenant.notifier.write() {
+                *slot = Some(addr);
+            }
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(notifier::MAILBOX_CAPACITY)
 }

@@ -6,9 +6,11 @@
 //! (tokens, users, settings) are flushed before the call returns; sessions are flushed lazily by sled's
 //! background flusher (every 500 ms) and survive a restart.
 
+mod alerts;
 mod codec;
 mod endpoints;
 mod keyfile;
+pub(crate) mod queue;
 mod secret_box;
 mod sessions;
 mod settings;
@@ -20,6 +22,8 @@ mod users;
 mod tests;
 
 pub use endpoints::{EndpointsDocument, StoredEndpoint};
+pub use alerts::{AlertHistoryEntry, AlertStore, HistoryFilter, HISTORY_LIMIT_MAX};
+pub use queue::{QueueStats, QueueStore};
 pub use secret_box::{SecretBox, XChaChaBox};
 pub use sessions::SessionStore;
 pub use settings::{Document, DocumentStore, Namespace, SettingsStore, StoredDocument};

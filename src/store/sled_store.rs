@@ -41,16 +41,28 @@ pub(crate) enum Tree {
     Sessions,
     /// Named documents by `global/<name>` or `org/<org>/<name>`.
     Settings,
+    /// The alert engine's state by org.
+    AlertState,
+    /// Alert lifecycle events by `org \0 time \0 id` (append-only).
+    AlertHistory,
+    /// Notification deliveries by `org \0 id`.
+    DeliveryQueue,
+    /// Pending deliveries by `org \0 due time \0 id` (index into `DeliveryQueue`).
+    DeliveryDue,
 }
 
 impl Tree {
     /// Every tree, in the order their handles are kept.
-    const ALL: [Tree; 5] = [
+    const ALL: [Tree; 9] = [
         Tree::Tokens,
         Tree::TokenHashes,
         Tree::Users,
         Tree::Sessions,
         Tree::Settings,
+        Tree::AlertState,
+        Tree::AlertHistory,
+        Tree::DeliveryQueue,
+        Tree::DeliveryDue,
     ];
 
     /// The sled tree name.
@@ -61,6 +73,10 @@ impl Tree {
             Tree::Users => "v1/users",
             Tree::Sessions => "v1/sessions",
             Tree::Settings => "v1/settings",
+            Tree::AlertState => "v1/alert_state",
+            Tree::AlertHistory => "v1/alert_history",
+            Tree::DeliveryQueue => "v1/delivery_queue",
+            Tree::DeliveryDue => "v1/delivery_due",
         }
     }
 }
@@ -108,10 +124,15 @@ impl Store {
         let meta = db.open_tree("meta")?;
         check_layout(&meta)?;
         let key = load_key(&data_dir.join(KEY_FILE), &meta)?;
-        let trees = Tree::ALL.map(|t| db.open_tree(t.name()));
-        let [tokens, token_hashes, users, sessions, settings] = trees;
+        let mut trees = Vec::with_capacity(Tree::ALL.len());
+        for tree in Tree::ALL {
+            trees.push(db.open_tree(tree.name())?);
+        }
+        let trees: [sled::Tree; Tree::ALL.len()] = trees
+            .try_into()
+            .map_err(|_| Error::Internal("tree count mismatch".into()))?;
         let inner = Inner {
-            trees: [tokens?, token_hashes?, users?, sessions?, settings?],
+            trees,
             db,
             secrets: XChaChaBox::new(&key),
             data_dir: data_dir.to_path_buf(),
@@ -136,6 +157,11 @@ impl Store {
     /// Bytes the database occupies on disk (for the store-size metric).
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.inner.db.size_on_disk()?)
+    }
+
+    /// A fresh id, unique and increasing across restarts of this store.
+    pub(crate) fn generate_id(&self) -> Result<u64> {
+        Ok(self.inner.db.generate_id()?)
     }
 
     /// The handle of one tree.

@@ -1,5 +1,6 @@
 //! Store tests that span several trees or processes: reopen, crash safety, secrets at rest.
 
+mod alerting;
 mod at_rest;
 mod crash;
 mod documents;
