@@ -1,6 +1,6 @@
 //! `/api/truenas/connections` against the TrueNAS simulator: validation, write-only secrets, the
 //! test button, a collector per connection that brings the appliance in (the DEGRADED pool as
-//! warning, its native alerts on the appliance), and removal.
+//! warning, its native alerts on the appliance and as active alerts), and removal.
 
 mod common;
 
@@ -140,6 +140,30 @@ async fn truenas_connections_are_validated_polled_and_removed() {
             .any(|p| p["truenas"]["poolState"] == "DEGRADED"),
         "{pools}"
     );
+
+    // The alert engine turns the appliance's critical native alert and the DEGRADED pool into
+    // active alerts.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let active: Value = send(reqwest::Method::GET, "/api/alerts/active", None)
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let list = active.as_array().cloned().unwrap_or_default();
+        let native = list.iter().any(|a| {
+            a["resourceId"] == appliance["id"]
+                && a["type"].as_str().is_some_and(|t| t.starts_with("native-"))
+                && a["level"] == "critical"
+        });
+        let pool = list.iter().any(|a| a["type"] == "zfs-pool-state");
+        if native && pool {
+            break;
+        }
+        assert!(Instant::now() < deadline, "alerts never raised: {active}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     let resp = send(
         reqwest::Method::DELETE,

@@ -21,8 +21,8 @@ mod users;
 #[cfg(test)]
 mod tests;
 
-pub use endpoints::{EndpointsDocument, StoredEndpoint};
 pub use alerts::{AlertHistoryEntry, AlertStore, HistoryFilter, HISTORY_LIMIT_MAX};
+pub use endpoints::{EndpointsDocument, StoredEndpoint};
 pub use queue::{QueueStats, QueueStore};
 pub use secret_box::{SecretBox, XChaChaBox};
 pub use sessions::SessionStore;

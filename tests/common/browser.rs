@@ -220,6 +220,16 @@ impl Browser {
     /// SEVERE entries of the browser log except failed requests to `allowed_missing` URL parts
     /// (optional APIs this build may not have; the app asks each of them once).
     pub async fn errors(&self, allowed_missing: &[&str]) -> Vec<String> {
+        self.errors_expecting(allowed_missing, &[]).await
+    }
+
+    /// Like [`errors`](Self::errors), also tolerating failed loads of URLs containing one of
+    /// `expected` (a request the test makes fail on purpose, such as an invalid save).
+    pub async fn errors_expecting(
+        &self,
+        allowed_missing: &[&str],
+        expected: &[&str],
+    ) -> Vec<String> {
         let mut out: Vec<String> = self
             .js(
                 "return window.__pulseErrors || ['app diagnostics missing'];",
@@ -237,8 +247,10 @@ impl Browser {
         for entry in log.as_array().expect("browser log entries") {
             let level = entry["level"].as_str().unwrap_or_default();
             let message = entry["message"].as_str().unwrap_or_default();
-            let tolerated = message.contains("404 (Not Found)")
-                && allowed_missing.iter().any(|part| message.contains(part));
+            let tolerated = (message.contains("404 (Not Found)")
+                && allowed_missing.iter().any(|part| message.contains(part)))
+                || (message.contains("Failed to load resource")
+                    && expected.iter().any(|part| message.contains(part)));
             if level == "SEVERE" && !tolerated {
                 out.push(message.to_owned());
             }

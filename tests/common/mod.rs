@@ -143,9 +143,9 @@ pub async fn expect_error(resp: reqwest::Response, status: u16, code: &str) -> s
 }
 
 pub mod proxmox;
-pub mod truenas;
 pub mod receiver;
 pub mod smtp;
+pub mod truenas;
 pub mod ws;
 
 /// Random source snapshots for driving the registry in tests.

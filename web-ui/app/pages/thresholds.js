@@ -8,29 +8,34 @@ import { useFeatureData } from "../features.js";
 import { Button, useAction } from "../ui/form.js";
 import { LoadState, ErrorText, toast } from "../ui/notice.js";
 
-/** [section key, metric key or null (the section itself is {trigger, clear}), row label]. */
+/**
+ * [resource types under `thresholds` (a row edits all of them alike), metric key, row label].
+ * The server's config keeps one threshold set per resource type: `thresholds.<type>.<metric>`.
+ */
 const ROWS = [
-  ["guestDefaults", "cpu", "Guests — CPU"],
-  ["guestDefaults", "memory", "Guests — memory"],
-  ["guestDefaults", "disk", "Guests — disk"],
-  ["nodeDefaults", "cpu", "Nodes and hosts — CPU"],
-  ["nodeDefaults", "memory", "Nodes and hosts — memory"],
-  ["nodeDefaults", "disk", "Nodes and hosts — disk"],
-  ["storageDefault", null, "Storage — usage"],
+  [["vm", "system-container"], "cpu", "Guests — CPU"],
+  [["vm", "system-container"], "memory", "Guests — memory"],
+  [["vm", "system-container"], "disk", "Guests — disk"],
+  [["agent"], "cpu", "Nodes and hosts — CPU"],
+  [["agent"], "memory", "Nodes and hosts — memory"],
+  [["agent"], "disk", "Nodes and hosts — disk"],
+  [["storage"], "usage", "Storage — usage"],
 ];
 
-const pick = (config, section, metric) => {
-  const s = config && config[section];
-  if (!s) return null;
-  return metric ? s[metric] || null : s;
+const pick = (config, types, metric) => {
+  const set = config && config.thresholds && config.thresholds[types[0]];
+  return (set && set[metric]) || null;
 };
 
-/** A copy of `config` with `value` at section/metric/field. */
-export function withThreshold(config, section, metric, field, value) {
-  const next = { ...config, [section]: { ...(config[section] || {}) } };
-  if (metric) next[section][metric] = { ...(next[section][metric] || {}), [field]: value };
-  else next[section][field] = value;
-  return next;
+/** A copy of `config` with `value` as `field` of `metric` for every type in `types`. */
+export function withThreshold(config, types, metric, field, value) {
+  const thresholds = { ...(config.thresholds || {}) };
+  for (const type of types) {
+    const set = { ...(thresholds[type] || {}) };
+    set[metric] = { ...(set[metric] || {}), [field]: value };
+    thresholds[type] = set;
+  }
+  return { ...config, thresholds };
 }
 
 export function ThresholdSettings() {
@@ -44,7 +49,7 @@ export function ThresholdSettings() {
     ev.preventDefault();
     action.run(async () => {
       const saved = await put("/api/alerts/config", config);
-      if (saved && typeof saved === "object" && saved.guestDefaults) setConfig(saved);
+      if (saved && typeof saved === "object" && saved.thresholds) setConfig(saved);
       toast("Thresholds saved");
     });
   };
