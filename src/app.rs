@@ -15,6 +15,8 @@ use pulse_actors::{Backoff, Supervisor, SupervisorConfig};
 use crate::auth::{self, BootstrapOutcome, LoginLimiter, LoginPolicy, WindowLimiter};
 use crate::config::{CliOverrides, Settings};
 use crate::error::{Error, Result};
+use crate::history::remote_write::{RemoteAuth, RemoteWriteConfig, RemoteWriter};
+use crate::history::{HistoryService, HistoryTuning, Retention, TsdbStore};
 use crate::http::{self, errors, ws::WsTuning};
 use crate::monitor::Tenants;
 use crate::store::{SessionStore, Store};
@@ -28,6 +30,8 @@ pub struct AppState {
     pub store: Store,
     /// Tenants and their actor subtrees.
     pub tenants: Arc<Tenants>,
+    /// Metrics history: the store, its writer thread and the newest values.
+    pub history: Arc<HistoryService>,
     /// The root supervisor (for `/api/system/actors`).
     pub root: Addr<Supervisor>,
     /// When the server started.
@@ -142,6 +146,8 @@ pub async fn start(settings: Settings) -> Result<Running> {
         }
     }
 
+    let history = Arc::new(start_history(&settings, &store)?);
+
     let root = Supervisor::new(
         SupervisorConfig::new("root")
             .intensity(20, Duration::from_secs(60))
@@ -150,7 +156,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
             ),
     )
     .start();
-    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce).await?);
+    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce, history.sink()).await?);
 
     let listen = settings.listen;
     let metrics_listen = settings.metrics_listen;
@@ -158,6 +164,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
         settings: RwLock::new(Arc::new(settings)),
         store: store.clone(),
         tenants,
+        history: Arc::clone(&history),
         root: root.clone(),
         started: Instant::now(),
         login_limiter: LoginLimiter::new(LoginPolicy::default()),
@@ -198,9 +205,23 @@ pub async fn start(settings: Settings) -> Result<Running> {
 
     let mut metrics_addr = None;
     if let (Some(addr), Some(handle)) = (metrics_listen, prometheus.clone()) {
+        let latest = history.sink().latest;
         let srv = HttpServer::new(move || {
             let handle = handle.clone();
-            App::new().route(
+            let latest = latest.clone();
+            App::new()
+                .route(
+                    "/metrics/resources",
+                    web::get().to(move || {
+                        let body = latest.render();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                                .body(body)
+                        }
+                    }),
+                )
+                .route(
                 "/metrics",
                 web::get().to(move || {
                     let body = handle.render();
@@ -238,6 +259,51 @@ pub async fn start(settings: Settings) -> Result<Running> {
         state,
         handles,
     })
+}
+
+/// Opens the metrics history store inside the data dir's database, starts its writer thread and,
+/// when a receiver is configured, the remote_write sender.
+fn start_history(settings: &Settings, store: &Store) -> Result<HistoryService> {
+    let h = &settings.history;
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let retention = Retention {
+        raw_ms: ms(h.raw_retention),
+        minute_ms: ms(h.minute_retention),
+        hour_ms: ms(h.hour_retention),
+        day_ms: ms(h.day_retention),
+    };
+    let tsdb = TsdbStore::open(store.sled_db(), retention)?;
+    let remote = match &settings.remote_write_url {
+        Some(url) => {
+            let rw = &settings.remote_write;
+            let auth = match (&rw.username, &rw.password, &rw.bearer_token) {
+                (Some(username), Some(password), _) => RemoteAuth::Basic {
+                    username: username.clone(),
+                    password: password.clone(),
+                },
+                (_, _, Some(token)) => RemoteAuth::Bearer(token.clone()),
+                _ => RemoteAuth::None,
+            };
+            let config = RemoteWriteConfig {
+                auth,
+                interval: rw.interval,
+                queue_capacity: rw.queue_capacity,
+                batch_max: rw.batch_size,
+                ..RemoteWriteConfig::new(url.to_string())
+            };
+            let writer = RemoteWriter::new(config)?;
+            let queue = writer.queue();
+            actix::spawn(writer.run());
+            tracing::info!(url = %url, "remote_write enabled");
+            Some(queue)
+        }
+        None => None,
+    };
+    let tuning = HistoryTuning {
+        flush_interval: h.flush_interval,
+        ..HistoryTuning::default()
+    };
+    HistoryService::start(Arc::new(tsdb), tuning, remote)
 }
 
 /// Two HTTP workers on small machines, up to four elsewhere.

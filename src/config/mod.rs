@@ -21,5 +21,8 @@ pub use cidr::Cidr;
 pub use endpoint::{EndpointConfig, EndpointKind};
 pub use load::CliOverrides;
 pub use secret::Secret;
-pub use settings::{LogFormat, LogLevel, PollingSettings, Settings, WsSettings};
+pub use settings::{
+    HistorySettings, LogFormat, LogLevel, PollingSettings, RemoteWriteSettings, Settings,
+    WsSettings,
+};
 pub use url::HttpUrl;

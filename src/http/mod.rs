@@ -4,6 +4,7 @@ pub mod agents;
 pub mod auth;
 pub mod errors;
 pub mod health;
+pub mod history;
 pub mod resources;
 pub mod security;
 pub mod system;
@@ -19,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     agents::configure(cfg);
     security::configure(cfg);
     resources::configure(cfg);
+    history::configure(cfg);
     system::configure(cfg);
     ws::configure(cfg);
     ui::configure(cfg);

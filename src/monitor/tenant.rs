@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! root ─ tenant:<org> (supervisor, permanent) ─ registry (permanent)
+//!                                              ├ agent-ingest (permanent)
+//!                                              └ history-writer (permanent)
 //! ```
 //! A restarted child has a new address, so each tenant keeps its registry address in a slot that
 //! the child's start function refills; the fan-out hub belongs to the tenant, not to the registry,
@@ -19,6 +21,7 @@ use pulse_actors::{
 use super::ingest::{self, AgentIngest};
 use super::registry::{self as registry_actor, HubItem, Registry};
 use crate::auth::validate_org_id;
+use crate::history::{writer as history_writer, HistorySink, HistoryWriter};
 use crate::error::{Error, Result};
 
 /// How long a new tenant's actors may take to start.
@@ -87,15 +90,22 @@ fn current<A: actix::Actor>(slot: &Slot<A>, org: &str, what: &str) -> Result<Add
 pub struct Tenants {
     root: Addr<Supervisor>,
     coalesce: Duration,
+    history: HistorySink,
     map: RwLock<HashMap<String, TenantHandle>>,
 }
 
 impl Tenants {
-    /// Starts the tenant registry with the `default` org.
-    pub async fn start(root: Addr<Supervisor>, coalesce: Duration) -> Result<Self> {
+    /// Starts the tenant registry with the `default` org; every tenant's history writer hands its
+    /// samples to `history`.
+    pub async fn start(
+        root: Addr<Supervisor>,
+        coalesce: Duration,
+        history: HistorySink,
+    ) -> Result<Self> {
         let tenants = Tenants {
             root,
             coalesce,
+            history,
             map: RwLock::new(HashMap::new()),
         };
         tenants.ensure(crate::auth::DEFAULT_ORG_ID).await?;
@@ -131,7 +141,7 @@ impl Tenants {
             }
             map.insert(org.to_owned(), handle.clone());
         }
-        let spec = tenant_spec(handle.clone(), self.coalesce);
+        let spec = tenant_spec(handle.clone(), self.coalesce, self.history.clone());
         self.root
             .send(StartChild(spec))
             .await
@@ -143,7 +153,7 @@ impl Tenants {
 }
 
 /// The supervised subtree of one tenant.
-fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
+fn tenant_spec(tenant: TenantHandle, coalesce: Duration, history: HistorySink) -> ChildSpec {
     let config = SupervisorConfig::new(format!("tenant:{}", tenant.org()))
         .kind("tenant")
         .intensity(10, Duration::from_secs(60))
@@ -152,6 +162,7 @@ fn tenant_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
         vec![
             registry_spec(tenant.clone(), coalesce),
             agent_ingest_spec(tenant.clone()),
+            history_writer_spec(tenant.clone(), history.clone()),
         ]
     })
 }
@@ -190,4 +201,21 @@ fn agent_ingest_spec(tenant: TenantHandle) -> ChildSpec {
         },
     )
     .mailbox_capacity(ingest::MAILBOX_CAPACITY)
+}
+
+fn history_writer_spec(tenant: TenantHandle, history: HistorySink) -> ChildSpec {
+    ChildSpec::new(
+        "history-writer",
+        "history",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let org: Arc<str> = Arc::from(tenant.org());
+            let subscription = tenant.hub().subscribe(history_writer::HUB_CAPACITY);
+            let sink = history.clone();
+            let (_, handle) =
+                cx.start_actor(|guard| HistoryWriter::new(org, sink, subscription, guard));
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(history_writer::MAILBOX_CAPACITY)
 }

@@ -172,6 +172,22 @@ impl Tsdb {
             .collect()
     }
 
+    /// Number of series currently known.
+    pub fn series_count(&self) -> usize {
+        lock(&self.inner).series.len()
+    }
+
+    /// Keys of the series whose key starts with `prefix`, in byte order (e.g. one tenant's series).
+    pub fn series_keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>> {
+        let inner = lock(&self.inner);
+        inner
+            .series
+            .range::<[u8], _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.to_vec())
+            .collect()
+    }
+
     /// Size and activity figures. Counting chunks scans the store's keys, so this is O(chunks):
     /// call it for diagnostics, not on a hot path.
     pub fn stats(&self) -> Result<Stats> {
