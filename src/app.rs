@@ -94,10 +94,17 @@ impl Running {
         Ok(raw)
     }
 
-    /// Stops the listeners gracefully.
+    /// Stops the listeners gracefully, then flushes metrics history and stops its thread.
     pub async fn stop(&self) {
         for h in &self.handles {
             h.stop(true).await;
+        }
+        let history = Arc::clone(&self.state.history);
+        if tokio::task::spawn_blocking(move || history.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!("metrics history did not stop cleanly");
         }
     }
 }

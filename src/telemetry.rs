@@ -75,6 +75,8 @@ pub mod names {
     pub const HISTORY_FLUSHES: &str = "pulse_history_flushes_total";
     /// Histogram: duration of one history flush.
     pub const HISTORY_FLUSH_DURATION: &str = "pulse_history_flush_duration_seconds";
+    /// Gauge: samples stored by this process that were flushed to disk (crash-safe).
+    pub const HISTORY_DURABLE: &str = "pulse_history_durable_samples";
     /// Gauge: series held by the history store.
     pub const HISTORY_SERIES: &str = "pulse_history_series";
     /// Counter: remote_write samples by outcome (`sent`, `dropped`, `failed`).
@@ -138,6 +140,10 @@ fn describe_all() {
         "Duration of one metrics history flush"
     );
     describe_gauge!(HISTORY_SERIES, "Series held by the metrics history store");
+    describe_gauge!(
+        HISTORY_DURABLE,
+        "Metrics history samples stored by this process and flushed to disk"
+    );
     describe_counter!(
         REMOTE_WRITE_SAMPLES,
         "Prometheus remote_write samples by outcome (sent, dropped, failed)"

@@ -61,6 +61,8 @@ pub struct HistoryCounters {
     pub dropped: AtomicU64,
     /// Completed flushes.
     pub flushes: AtomicU64,
+    /// Samples stored before the start of the last completed flush (durable).
+    pub durable: AtomicU64,
     /// Failed flushes.
     pub flush_failures: AtomicU64,
 }
@@ -240,11 +242,15 @@ impl Worker {
 
     fn flush(&self) -> Result<()> {
         let started = Instant::now();
+        // Appends happen on this thread only, so everything counted so far is in this flush.
+        let stored = self.counters.stored.load(Ordering::Relaxed);
         let result = self.store.flush();
         metrics::histogram!(names::HISTORY_FLUSH_DURATION).record(started.elapsed().as_secs_f64());
         match &result {
             Ok(()) => {
                 self.counters.flushes.fetch_add(1, Ordering::Relaxed);
+                self.counters.durable.store(stored, Ordering::Relaxed);
+                metrics::gauge!(names::HISTORY_DURABLE).set(stored as f64);
                 metrics::counter!(names::HISTORY_FLUSHES, "outcome" => "ok").increment(1);
             }
             Err(e) => {
