@@ -136,11 +136,12 @@ impl Latest {
                 .iter()
                 .filter_map(|r| r.status.map(|v| (&*r.labels, v))),
         );
-        let mut names: Vec<(&'static str, &'static str)> = Metric::ALL
-            .iter()
-            .map(|m| (m.prometheus_name(), m.prometheus_help()))
-            .collect();
-        names.dedup();
+        let mut names: Vec<(&'static str, &'static str)> = Vec::new();
+        for m in Metric::ALL {
+            if !names.iter().any(|(n, _)| *n == m.prometheus_name()) {
+                names.push((m.prometheus_name(), m.prometheus_help()));
+            }
+        }
         for (name, help) in names {
             family(
                 &mut out,
@@ -231,6 +232,16 @@ mod tests {
             r#"pulse_resource_status{org="default",resource_id="vm-2",resource_name="x",resource_type="vm",source="proxmox"} 1"#
         ));
         assert!(!text.contains("pulse_resource_temperature_celsius"));
+        assert_eq!(text.matches("# HELP pulse_resource_disk_percent").count(), 0);
+        l.apply(
+            "default",
+            vec![LatestResource {
+                values: vec![(Metric::Disk, 1.0), (Metric::Usage, 2.0)],
+                ..latest("vm-3", "y")
+            }],
+            &[],
+        );
+        assert_eq!(l.render().matches("# HELP pulse_resource_disk_percent").count(), 1);
         l.apply("default", vec![], &["vm-1".into()]);
         assert_eq!(l.len(), 1);
         l.reset("default");
