@@ -163,7 +163,8 @@ pub async fn start(settings: Settings) -> Result<Running> {
             ),
     )
     .start();
-    let tenants = Arc::new(Tenants::start(root.clone(), settings.ws.coalesce, history.sink()).await?);
+    let tenants =
+        Arc::new(Tenants::start(root.clone(), settings.ws.coalesce, history.sink()).await?);
 
     let listen = settings.listen;
     let metrics_listen = settings.metrics_listen;
@@ -229,16 +230,16 @@ pub async fn start(settings: Settings) -> Result<Running> {
                     }),
                 )
                 .route(
-                "/metrics",
-                web::get().to(move || {
-                    let body = handle.render();
-                    async move {
-                        HttpResponse::Ok()
-                            .content_type("text/plain; version=0.0.4; charset=utf-8")
-                            .body(body)
-                    }
-                }),
-            )
+                    "/metrics",
+                    web::get().to(move || {
+                        let body = handle.render();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                                .body(body)
+                        }
+                    }),
+                )
         })
         .workers(1)
         .shutdown_timeout(2)

@@ -133,7 +133,10 @@ fn describe_all() {
         HISTORY_SAMPLES,
         "Metrics history samples by outcome (stored, out_of_order, invalid, dropped)"
     );
-    describe_counter!(HISTORY_FLUSHES, "Metrics history flushes to disk by outcome");
+    describe_counter!(
+        HISTORY_FLUSHES,
+        "Metrics history flushes to disk by outcome"
+    );
     describe_histogram!(
         HISTORY_FLUSH_DURATION,
         Unit::Seconds,

@@ -38,11 +38,19 @@ async fn host_id(srv: &TestServer, token: &str) -> String {
         .json()
         .await
         .unwrap();
-    list["data"][0]["id"].as_str().expect("host resource").to_owned()
+    list["data"][0]["id"]
+        .as_str()
+        .expect("host resource")
+        .to_owned()
 }
 
 /// Polls `path` until `done` holds for its JSON (the writer hands samples over within ~1 s).
-async fn wait_json(srv: &TestServer, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+async fn wait_json(
+    srv: &TestServer,
+    token: &str,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..300 {
         let resp = get(srv, token, path).await;
         assert_eq!(resp.status(), 200, "{path}");
@@ -79,11 +87,20 @@ async fn agent_reports_become_history_and_charts() {
     })
     .await;
     assert_eq!(body["resourceId"], id.as_str());
-    assert_eq!((body["metric"].as_str(), body["range"].as_str()), (Some("cpu"), Some("1h")));
-    let (start, end) = (body["start"].as_i64().unwrap(), body["end"].as_i64().unwrap());
+    assert_eq!(
+        (body["metric"].as_str(), body["range"].as_str()),
+        (Some("cpu"), Some("1h"))
+    );
+    let (start, end) = (
+        body["start"].as_i64().unwrap(),
+        body["end"].as_i64().unwrap(),
+    );
     assert_eq!(end - start, 3_600_000);
     let points = body["points"].as_array().unwrap();
-    let values: Vec<f64> = points.iter().map(|p| p["value"].as_f64().unwrap()).collect();
+    let values: Vec<f64> = points
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
     let expected: Vec<f64> = (0..3).map(|t| cpu_of(7, t)).collect();
     assert_eq!(values, expected);
     for p in points {
@@ -103,7 +120,10 @@ async fn agent_reports_become_history_and_charts() {
     assert_eq!(pts.len(), 1, "{one}");
     let lo = expected.iter().copied().fold(f64::MAX, f64::min);
     let hi = expected.iter().copied().fold(f64::MIN, f64::max);
-    assert_eq!((pts[0]["min"].as_f64(), pts[0]["max"].as_f64()), (Some(lo), Some(hi)));
+    assert_eq!(
+        (pts[0]["min"].as_f64(), pts[0]["max"].as_f64()),
+        (Some(lo), Some(hi))
+    );
 
     // Memory and disk percent, and the rates derived between reports.
     for metric in ["memory", "disk", "netIn", "netOut", "temperature"] {
@@ -115,11 +135,18 @@ async fn agent_reports_become_history_and_charts() {
     }
 
     // Charts: every resource of the org in one call, aligned buckets.
-    let charts: Value = get(&srv, &reader, "/api/charts?range=1h").await.json().await.unwrap();
+    let charts: Value = get(&srv, &reader, "/api/charts?range=1h")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(charts["range"], "1h");
     let step = charts["step"].as_i64().unwrap();
     assert_eq!(step, 120_000);
-    let (cs, ce) = (charts["start"].as_i64().unwrap(), charts["end"].as_i64().unwrap());
+    let (cs, ce) = (
+        charts["start"].as_i64().unwrap(),
+        charts["end"].as_i64().unwrap(),
+    );
     assert_eq!((ce - cs, cs % step), (30 * step, 0));
     let host = &charts["resources"][id.as_str()];
     let cpu = host["cpu"].as_array().expect("cpu series");
@@ -133,7 +160,13 @@ async fn agent_reports_become_history_and_charts() {
         .json()
         .await
         .unwrap();
-    assert_eq!(ten["resources"][id.as_str()]["cpu"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        ten["resources"][id.as_str()]["cpu"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
     assert_eq!(ten["step"], 2_160_000);
 }
 
@@ -155,10 +188,22 @@ async fn bad_parameters_unknown_resources_and_other_orgs() {
         (format!("{base}&metric=cpu"), "range"),
         (format!("{base}&metric=load&range=1h"), "metric"),
         (format!("{base}&range=1h"), "metric"),
-        (format!("{base}&metric=cpu&range=1h&maxPoints=0"), "maxPoints"),
-        (format!("{base}&metric=cpu&range=1h&maxPoints=abc"), "maxPoints"),
-        (format!("{base}&metric=cpu&range=1h&maxPoints=100000"), "maxPoints"),
-        ("/api/metrics-store/history?metric=cpu&range=1h".into(), "resourceId"),
+        (
+            format!("{base}&metric=cpu&range=1h&maxPoints=0"),
+            "maxPoints",
+        ),
+        (
+            format!("{base}&metric=cpu&range=1h&maxPoints=abc"),
+            "maxPoints",
+        ),
+        (
+            format!("{base}&metric=cpu&range=1h&maxPoints=100000"),
+            "maxPoints",
+        ),
+        (
+            "/api/metrics-store/history?metric=cpu&range=1h".into(),
+            "resourceId",
+        ),
         ("/api/charts?range=30d".into(), "range"),
         ("/api/charts?range=1h&points=0".into(), "points"),
         ("/api/charts?range=1h&points=121".into(), "points"),
@@ -176,7 +221,10 @@ async fn bad_parameters_unknown_resources_and_other_orgs() {
     let foreign = format!("/api/metrics-store/history?resourceId={id}&metric=cpu&range=1h");
     expect_error(get(&srv, &acme, &foreign).await, 404, "not_found").await;
     let own = format!("/api/metrics-store/history?resourceId={acme_id}&metric=cpu&range=1h");
-    wait_json(&srv, &acme, &own, |b| b["points"].as_array().is_some_and(|p| !p.is_empty())).await;
+    wait_json(&srv, &acme, &own, |b| {
+        b["points"].as_array().is_some_and(|p| !p.is_empty())
+    })
+    .await;
     let charts = wait_json(&srv, &acme, "/api/charts", |b| {
         b["resources"].as_object().is_some_and(|r| !r.is_empty())
     })
@@ -185,11 +233,7 @@ async fn bad_parameters_unknown_resources_and_other_orgs() {
     assert_eq!(ids, vec![&acme_id], "{charts}");
 
     // No credentials: 401; a token without monitoring:read: 403.
-    let anon = client()
-        .get(srv.url("/api/charts"))
-        .send()
-        .await
-        .unwrap();
+    let anon = client().get(srv.url("/api/charts")).send().await.unwrap();
     expect_error(anon, 401, "unauthorized").await;
     expect_error(get(&srv, &agent, "/api/charts").await, 403, "missing_scope").await;
 }

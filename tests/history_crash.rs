@@ -65,11 +65,23 @@ fn kill9(child: &mut Child) {
 
 fn token(dir: &std::path::Path, scopes: &str) -> String {
     let out = Command::new(BIN)
-        .args(["token", "create", "--name", "t", "--scopes", scopes, "--data-dir"])
+        .args([
+            "token",
+            "create",
+            "--name",
+            "t",
+            "--scopes",
+            scopes,
+            "--data-dir",
+        ])
         .arg(dir.join("data"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -113,7 +125,9 @@ async fn wait_until<F: std::future::Future<Output = bool>>(mut f: impl FnMut() -
 
 async fn resources(base: &str, reader: &str) -> Vec<Value> {
     let list: Value = client()
-        .get(format!("{base}/api/resources?type=agent&limit=500&sort=name"))
+        .get(format!(
+            "{base}/api/resources?type=agent&limit=500&sort=name"
+        ))
         .header("X-API-Token", reader)
         .send()
         .await
@@ -141,7 +155,10 @@ async fn ids_and_seeds(base: &str, reader: &str) -> Vec<(String, u64)> {
         .iter()
         .map(|r| {
             let name = r["name"].as_str().unwrap();
-            (r["id"].as_str().unwrap().to_owned(), name["sim-host-".len()..].parse().unwrap())
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                name["sim-host-".len()..].parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -162,7 +179,9 @@ async fn cpu_points(base: &str, reader: &str, id: &str) -> Vec<Value> {
 }
 
 fn cpu(seed: u64, tick: u64) -> f64 {
-    host_report(seed, tick)["metrics"]["cpuUsagePercent"].as_f64().unwrap()
+    host_report(seed, tick)["metrics"]["cpuUsagePercent"]
+        .as_f64()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -188,7 +207,8 @@ async fn kill_9_during_heavy_writes_keeps_every_flushed_sample() {
     }
     let stored = counter(port, "pulse_history_samples_total", "outcome=\"stored\"").await;
     assert!(stored >= (HOSTS * PHASE1_TICKS) as f64);
-    wait_until(|| async { counter(port, "pulse_history_durable_samples", "").await >= stored }).await;
+    wait_until(|| async { counter(port, "pulse_history_durable_samples", "").await >= stored })
+        .await;
 
     // Phase 2: heavy concurrent writes, killed in the middle.
     let writers: Vec<_> = (0..4u64)
@@ -214,7 +234,10 @@ async fn kill_9_during_heavy_writes_keeps_every_flushed_sample() {
     // The store reopens cleanly and holds every phase-1 sample, in order.
     let (mut child, base) = spawn(dir.path(), None);
     for seed in 0..HOSTS {
-        assert!(report(&base, &agent, seed, 1_000).await, "server serves after kill -9");
+        assert!(
+            report(&base, &agent, seed, 1_000).await,
+            "server serves after kill -9"
+        );
     }
     let after = host_ids(&base, &reader).await;
     assert_eq!(after, ids, "resource ids are stable across the restart");
@@ -223,9 +246,16 @@ async fn kill_9_during_heavy_writes_keeps_every_flushed_sample() {
         let points = cpu_points(&base, &reader, id).await;
         assert!(points.len() as u64 >= PHASE1_TICKS, "{id}: {points:?}");
         for (tick, p) in points.iter().take(PHASE1_TICKS as usize).enumerate() {
-            assert_eq!(p["value"].as_f64(), Some(cpu(seed, tick as u64)), "{id} tick {tick}");
+            assert_eq!(
+                p["value"].as_f64(),
+                Some(cpu(seed, tick as u64)),
+                "{id} tick {tick}"
+            );
         }
-        let ts: Vec<i64> = points.iter().map(|p| p["timestamp"].as_i64().unwrap()).collect();
+        let ts: Vec<i64> = points
+            .iter()
+            .map(|p| p["timestamp"].as_i64().unwrap())
+            .collect();
         assert!(ts.windows(2).all(|w| w[0] < w[1]), "{id}: {ts:?}");
     }
     kill9(&mut child);

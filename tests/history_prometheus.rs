@@ -55,7 +55,10 @@ impl Prometheus {
         let port = free_port();
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--web.enable-remote-write-receiver")
             .stdout(Stdio::null())
@@ -93,7 +96,10 @@ impl Prometheus {
             .await
             .unwrap();
         assert_eq!(body["status"], "success", "{body}");
-        body["data"]["result"].as_array().cloned().unwrap_or_default()
+        body["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -147,7 +153,9 @@ async fn remote_write_reaches_a_real_prometheus() {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     report(&srv, &agent, 11, 1).await;
     let id = host_id(&srv).await;
-    let expected = host_report(11, 1)["metrics"]["cpuUsagePercent"].as_f64().unwrap();
+    let expected = host_report(11, 1)["metrics"]["cpuUsagePercent"]
+        .as_f64()
+        .unwrap();
 
     let selector = format!("pulse_resource_cpu_percent{{resource_id=\"{id}\"}}");
     let mut found = Vec::new();
@@ -169,7 +177,14 @@ async fn remote_write_reaches_a_real_prometheus() {
     assert_eq!(metric["resource_name"], "sim-host-011");
     assert_eq!(metric["source"], "agent");
     assert_eq!(metric["org"], "default");
-    assert_eq!(found[0]["value"][1].as_str().unwrap().parse::<f64>().unwrap(), expected);
+    assert_eq!(
+        found[0]["value"][1]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap(),
+        expected
+    );
     // Both samples arrived, in order, as one series.
     let range = prom.query(&format!("{selector}[10m]")).await;
     assert_eq!(range[0]["values"].as_array().unwrap().len(), 2, "{range:?}");
@@ -183,7 +198,9 @@ async fn remote_write_reaches_a_real_prometheus() {
         let r = prom.query(&format!("{name}{{resource_id=\"{id}\"}}")).await;
         assert_eq!(r.len(), 1, "{name}: {r:?}");
     }
-    let status = prom.query(&format!("pulse_resource_status{{resource_id=\"{id}\"}}")).await;
+    let status = prom
+        .query(&format!("pulse_resource_status{{resource_id=\"{id}\"}}"))
+        .await;
     assert_eq!(status[0]["value"][1], "1");
 
     // The sender's health is exported.
@@ -196,8 +213,9 @@ async fn remote_write_reaches_a_real_prometheus() {
         .await
         .unwrap();
     assert!(
-        text.lines().any(|l| l.starts_with("pulse_remote_write_samples_total")
-            && l.contains("outcome=\"sent\"")),
+        text.lines()
+            .any(|l| l.starts_with("pulse_remote_write_samples_total")
+                && l.contains("outcome=\"sent\"")),
         "{text}"
     );
 }
@@ -212,7 +230,14 @@ async fn metrics_resources_serves_the_same_series_and_passes_promtool() {
     let url = format!("http://{}/metrics/resources", srv.metrics_addr.unwrap());
     let mut text = String::new();
     for _ in 0..300 {
-        text = client().get(&url).send().await.unwrap().text().await.unwrap();
+        text = client()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         if text.contains("pulse_resource_net_in_bytes_per_second{") {
             break;
         }
@@ -221,9 +246,17 @@ async fn metrics_resources_serves_the_same_series_and_passes_promtool() {
     let labels = format!(
         "{{org=\"default\",resource_id=\"{id}\",resource_name=\"sim-host-005\",resource_type=\"agent\",source=\"agent\"}}"
     );
-    let cpu = host_report(5, 1)["metrics"]["cpuUsagePercent"].as_f64().unwrap();
-    assert!(text.contains(&format!("pulse_resource_cpu_percent{labels} {cpu}")), "{text}");
-    assert!(text.contains(&format!("pulse_resource_status{labels} 1")), "{text}");
+    let cpu = host_report(5, 1)["metrics"]["cpuUsagePercent"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        text.contains(&format!("pulse_resource_cpu_percent{labels} {cpu}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("pulse_resource_status{labels} 1")),
+        "{text}"
+    );
     assert!(text.contains("# TYPE pulse_resource_memory_percent gauge"));
     if !tool("promtool") {
         return;
@@ -235,7 +268,12 @@ async fn metrics_resources_serves_the_same_series_and_passes_promtool() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -267,12 +305,16 @@ async fn recording_receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<Seen>>
             let mut buf = Vec::new();
             let mut chunk = [0u8; 8192];
             let (head, body) = loop {
-                let Ok(read) = stream.read(&mut chunk).await else { return };
+                let Ok(read) = stream.read(&mut chunk).await else {
+                    return;
+                };
                 if read == 0 {
                     return;
                 }
                 buf.extend_from_slice(&chunk[..read]);
-                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
                 let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
                 let len: usize = head
                     .lines()
@@ -284,7 +326,8 @@ async fn recording_receiver(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<Seen>>
                 }
             };
             log.lock().unwrap().push(Seen { head, body });
-            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = stream.write_all(reply.as_bytes()).await;
         }
     });
@@ -315,14 +358,22 @@ async fn remote_write_sends_auth_and_retries_server_errors() {
     let agent = srv.token(&["agent:report"], None);
     report(&srv, &agent, 2, 0).await;
     let got = wait_for_requests(&seen, 2).await;
-    assert_eq!(got[0].body, got[1].body, "the failed batch is retried unchanged");
+    assert_eq!(
+        got[0].body, got[1].body,
+        "the failed batch is retried unchanged"
+    );
     let head = &got[1].head;
     assert!(head.starts_with("post /api/v1/write"), "{head}");
-    assert!(head.contains("authorization: bearer rw-token-123"), "{head}");
+    assert!(
+        head.contains("authorization: bearer rw-token-123"),
+        "{head}"
+    );
     assert!(head.contains("content-encoding: snappy"));
     assert!(head.contains("content-type: application/x-protobuf"));
     assert!(head.contains("x-prometheus-remote-write-version: 0.1.0"));
-    let raw = snap::raw::Decoder::new().decompress_vec(&got[1].body).unwrap();
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(&got[1].body)
+        .unwrap();
     let req = WriteRequest::decode(raw.as_slice()).unwrap();
     assert!(req.timeseries.iter().any(|t| t
         .labels
@@ -344,7 +395,9 @@ async fn remote_write_sends_auth_and_retries_server_errors() {
     let got = wait_for_requests(&seen, 1).await;
     // base64("writer:s3cret-pass")
     assert!(
-        got[0].head.contains("authorization: basic d3jpdgvyonmzy3jldc1wyxnz"),
+        got[0]
+            .head
+            .contains("authorization: basic d3jpdgvyonmzy3jldc1wyxnz"),
         "{}",
         got[0].head
     );

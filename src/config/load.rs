@@ -243,7 +243,11 @@ fn check_across_keys(s: &Settings) -> Result<()> {
             return Err(config_error(
                 pair[1].0,
                 &format!("{} s", pair[1].1.as_secs()),
-                format!("at least the retention of {} ({} s)", pair[0].0, pair[0].1.as_secs()),
+                format!(
+                    "at least the retention of {} ({} s)",
+                    pair[0].0,
+                    pair[0].1.as_secs()
+                ),
             ));
         }
     }

@@ -232,7 +232,10 @@ mod tests {
             r#"pulse_resource_status{org="default",resource_id="vm-2",resource_name="x",resource_type="vm",source="proxmox"} 1"#
         ));
         assert!(!text.contains("pulse_resource_temperature_celsius"));
-        assert_eq!(text.matches("# HELP pulse_resource_disk_percent").count(), 0);
+        assert_eq!(
+            text.matches("# HELP pulse_resource_disk_percent").count(),
+            0
+        );
         l.apply(
             "default",
             vec![LatestResource {
@@ -241,9 +244,14 @@ mod tests {
             }],
             &[],
         );
-        assert_eq!(l.render().matches("# HELP pulse_resource_disk_percent").count(), 1);
+        assert_eq!(
+            l.render()
+                .matches("# HELP pulse_resource_disk_percent")
+                .count(),
+            1
+        );
         l.apply("default", vec![], &["vm-1".into()]);
-        assert_eq!(l.len(), 1);
+        assert_eq!(l.len(), 2);
         l.reset("default");
         assert!(l.is_empty() && l.render().is_empty());
     }

@@ -145,7 +145,10 @@ pub fn samples_of(resource: &Resource) -> Vec<(Metric, f64)> {
         (Metric::NetIn, m.net_in.as_ref().and_then(|v| v.value)),
         (Metric::NetOut, m.net_out.as_ref().and_then(|v| v.value)),
         (Metric::DiskRead, m.disk_read.as_ref().and_then(|v| v.value)),
-        (Metric::DiskWrite, m.disk_write.as_ref().and_then(|v| v.value)),
+        (
+            Metric::DiskWrite,
+            m.disk_write.as_ref().and_then(|v| v.value),
+        ),
         (Metric::Temperature, resource.temperature),
     ];
     candidates

@@ -32,7 +32,12 @@ const HISTORY_RANGES: [(&str, i64); 6] = [
 ];
 
 /// The ranges of `/api/charts`.
-const CHART_RANGES: [(&str, i64); 4] = [("1h", HOUR), ("6h", 6 * HOUR), ("24h", DAY), ("7d", 7 * DAY)];
+const CHART_RANGES: [(&str, i64); 4] = [
+    ("1h", HOUR),
+    ("6h", 6 * HOUR),
+    ("24h", DAY),
+    ("7d", 7 * DAY),
+];
 
 /// The metrics a chart shows per resource (storage shows its `usage` as `disk`).
 pub const CHART_METRICS: [Metric; 5] = [
@@ -44,14 +49,9 @@ pub const CHART_METRICS: [Metric; 5] = [
 ];
 
 fn range_of(table: &[(&'static str, i64)], raw: Option<&str>) -> Result<(&'static str, i64)> {
-    let allowed = || {
-        table
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let raw = raw.ok_or_else(|| Error::validation("range", format!("required: one of {}", allowed())))?;
+    let allowed = || table.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let raw =
+        raw.ok_or_else(|| Error::validation("range", format!("required: one of {}", allowed())))?;
     table
         .iter()
         .find(|(n, _)| *n == raw)
@@ -110,9 +110,15 @@ impl RawHistoryQuery {
         }
         let names = || Metric::ALL.map(Metric::as_str).join(", ");
         let metric = match self.metric.as_deref() {
-            None => return Err(Error::validation("metric", format!("required: one of {}", names()))),
-            Some(m) => Metric::parse(m)
-                .ok_or_else(|| Error::validation("metric", format!("must be one of {}", names())))?,
+            None => {
+                return Err(Error::validation(
+                    "metric",
+                    format!("required: one of {}", names()),
+                ))
+            }
+            Some(m) => Metric::parse(m).ok_or_else(|| {
+                Error::validation("metric", format!("must be one of {}", names()))
+            })?,
         };
         let (range, range_ms) = range_of(&HISTORY_RANGES, self.range.as_deref())?;
         let max_points = count(
@@ -152,7 +158,8 @@ pub struct ChartsQuery {
 impl RawChartsQuery {
     /// Validates `range` (default 1h) and `points` (default 30, at most 120).
     pub fn validate(self) -> Result<ChartsQuery> {
-        let (range, range_ms) = range_of(&CHART_RANGES, Some(self.range.as_deref().unwrap_or("1h")))?;
+        let (range, range_ms) =
+            range_of(&CHART_RANGES, Some(self.range.as_deref().unwrap_or("1h")))?;
         let points = count(
             "points",
             self.points.as_deref(),
@@ -231,7 +238,12 @@ fn round4(v: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn raw(resource: Option<&str>, metric: Option<&str>, range: Option<&str>, max: Option<&str>) -> RawHistoryQuery {
+    fn raw(
+        resource: Option<&str>,
+        metric: Option<&str>,
+        range: Option<&str>,
+        max: Option<&str>,
+    ) -> RawHistoryQuery {
         RawHistoryQuery {
             resource_id: resource.map(Into::into),
             metric: metric.map(Into::into),
@@ -249,7 +261,9 @@ mod tests {
 
     #[test]
     fn history_query_names_the_bad_parameter() {
-        let ok = raw(Some("vm-1"), Some("cpu"), Some("24h"), None).validate().unwrap();
+        let ok = raw(Some("vm-1"), Some("cpu"), Some("24h"), None)
+            .validate()
+            .unwrap();
         assert_eq!((ok.range_ms, ok.max_points), (DAY, DEFAULT_MAX_POINTS));
         let cases = [
             (raw(None, Some("cpu"), Some("1h"), None), "resourceId"),
@@ -257,11 +271,26 @@ mod tests {
             (raw(Some("vm"), None, Some("1h"), None), "metric"),
             (raw(Some("vm"), Some("cpu"), Some("2h"), None), "range"),
             (raw(Some("vm"), Some("cpu"), None, None), "range"),
-            (raw(Some("vm"), Some("cpu"), Some("1h"), Some("0")), "maxPoints"),
-            (raw(Some("vm"), Some("cpu"), Some("1h"), Some("-3")), "maxPoints"),
-            (raw(Some("vm"), Some("cpu"), Some("1h"), Some("10001")), "maxPoints"),
-            (raw(Some("vm"), Some("cpu"), Some("1h"), Some("1e3")), "maxPoints"),
-            (raw(Some(&"x".repeat(300)), Some("cpu"), Some("1h"), None), "resourceId"),
+            (
+                raw(Some("vm"), Some("cpu"), Some("1h"), Some("0")),
+                "maxPoints",
+            ),
+            (
+                raw(Some("vm"), Some("cpu"), Some("1h"), Some("-3")),
+                "maxPoints",
+            ),
+            (
+                raw(Some("vm"), Some("cpu"), Some("1h"), Some("10001")),
+                "maxPoints",
+            ),
+            (
+                raw(Some("vm"), Some("cpu"), Some("1h"), Some("1e3")),
+                "maxPoints",
+            ),
+            (
+                raw(Some(&"x".repeat(300)), Some("cpu"), Some("1h"), None),
+                "resourceId",
+            ),
         ];
         for (q, want) in cases {
             assert_eq!(field(q.validate().unwrap_err()), want);
@@ -270,22 +299,47 @@ mod tests {
 
     #[test]
     fn chart_grid_is_aligned_and_holds_now() {
-        let q = RawChartsQuery { range: None, points: None }.validate().unwrap();
+        let q = RawChartsQuery {
+            range: None,
+            points: None,
+        }
+        .validate()
+        .unwrap();
         assert_eq!((q.range, q.points, q.step), ("1h", 30, 120_000));
         let (start, end) = q.grid(1_000_000_123);
         assert_eq!(start % q.step, 0);
         assert_eq!(end - start, HOUR);
         assert!(start < 1_000_000_123 && 1_000_000_123 < end);
-        let bad = RawChartsQuery { range: Some("90d".into()), points: None }.validate();
+        let bad = RawChartsQuery {
+            range: Some("90d".into()),
+            points: None,
+        }
+        .validate();
         assert_eq!(field(bad.unwrap_err()), "range");
-        let bad = RawChartsQuery { range: None, points: Some("121".into()) }.validate();
+        let bad = RawChartsQuery {
+            range: None,
+            points: Some("121".into()),
+        }
+        .validate();
         assert_eq!(field(bad.unwrap_err()), "points");
     }
 
     #[test]
     fn buckets_average_and_leave_gaps() {
-        let p = |ts, value| Point { ts, value, min: value, max: value };
-        let pts = [p(0, 1.0), p(5, 3.0), p(25, 7.0), p(99, f64::NAN), p(-1, 9.0), p(40, 1.0)];
+        let p = |ts, value| Point {
+            ts,
+            value,
+            min: value,
+            max: value,
+        };
+        let pts = [
+            p(0, 1.0),
+            p(5, 3.0),
+            p(25, 7.0),
+            p(99, f64::NAN),
+            p(-1, 9.0),
+            p(40, 1.0),
+        ];
         assert_eq!(bucketize(&pts, 0, 10, 3), vec![Some(2.0), None, Some(7.0)]);
     }
 }

@@ -204,7 +204,9 @@ impl Worker {
                 next_maintenance = Instant::now() + self.tuning.maintenance_interval;
                 continue;
             }
-            let wait = next_flush.min(next_maintenance).saturating_duration_since(now);
+            let wait = next_flush
+                .min(next_maintenance)
+                .saturating_duration_since(now);
             match rx.recv_timeout(wait) {
                 Ok(Command::Samples(batch)) => {
                     self.append(&batch);
@@ -227,7 +229,9 @@ impl Worker {
         self.counters
             .stored
             .fetch_add(summary.accepted as u64, Ordering::Relaxed);
-        self.counters.rejected.fetch_add(rejected, Ordering::Relaxed);
+        self.counters
+            .rejected
+            .fetch_add(rejected, Ordering::Relaxed);
         metrics::counter!(names::HISTORY_SAMPLES, "outcome" => "stored")
             .increment(summary.accepted as u64);
         if summary.out_of_order > 0 {

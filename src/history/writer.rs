@@ -91,7 +91,10 @@ impl HistoryWriter {
             if due && self.sink.remote.is_some() {
                 let labels = &current.labels;
                 let status = current.status.map(|v| (STATUS_SERIES, v));
-                let values = current.values.iter().map(|(m, v)| (m.prometheus_name(), *v));
+                let values = current
+                    .values
+                    .iter()
+                    .map(|(m, v)| (m.prometheus_name(), *v));
                 for (name, value) in status.into_iter().chain(values) {
                     self.remote.push(RemoteSample {
                         name,

@@ -21,8 +21,8 @@ use pulse_actors::{
 use super::ingest::{self, AgentIngest};
 use super::registry::{self as registry_actor, HubItem, Registry};
 use crate::auth::validate_org_id;
-use crate::history::{writer as history_writer, HistorySink, HistoryWriter};
 use crate::error::{Error, Result};
+use crate::history::{writer as history_writer, HistorySink, HistoryWriter};
 
 /// How long a new tenant's actors may take to start.
 const TENANT_START_TIMEOUT: Duration = Duration::from_secs(10);

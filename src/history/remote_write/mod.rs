@@ -359,7 +359,11 @@ mod tests {
         assert_eq!(names, sorted);
         assert_eq!(names[0], "__name__");
         assert_eq!(
-            first.samples.iter().map(|s| s.timestamp).collect::<Vec<_>>(),
+            first
+                .samples
+                .iter()
+                .map(|s| s.timestamp)
+                .collect::<Vec<_>>(),
             vec![1000, 2000]
         );
         let body = encode_body(&req).unwrap();

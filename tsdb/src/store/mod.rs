@@ -182,7 +182,10 @@ impl Tsdb {
         let inner = lock(&self.inner);
         inner
             .series
-            .range::<[u8], _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .range::<[u8], _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(k, _)| k.to_vec())
             .collect()
