@@ -10,5 +10,6 @@ mod values;
 mod varint;
 
 pub use chunk::{
-    decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION, MAX_COLUMNS,
+    assemble_chunk, decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION,
+    MAX_COLUMNS,
 };
