@@ -7,7 +7,7 @@ mod bits;
 mod chunk;
 mod timestamps;
 mod values;
-mod varint;
+pub(crate) mod varint;
 
 pub use chunk::{
     assemble_chunk, decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION,

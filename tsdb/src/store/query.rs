@@ -7,14 +7,14 @@
 //! reduced to at most `max_points` buckets keeping min and max.
 
 use super::aggregate::{downsample, Point, Row};
-use super::read::{read_rows, TierSnapshot};
+use super::read::{read_rows, BundleCache, TierSnapshot};
 use super::{lock, Tsdb};
 use crate::error::Result;
 
-/// In-memory state needed to answer one series' query.
+/// In-memory state needed to answer one series' query: `(from, to, tier snapshot)` per tier,
+/// coarsest first.
 struct SeriesSnapshot {
-    tiers: Vec<TierSnapshot>,
-    watermarks: Vec<Option<i64>>,
+    parts: Vec<(i64, i64, TierSnapshot)>,
 }
 
 impl Tsdb {
@@ -56,46 +56,45 @@ impl Tsdb {
             return Ok(vec![Vec::new(); keys.len()]);
         }
         let top = self.select_tier(start_ms, now_ms);
+        let end_excl = end_ms.saturating_add(1);
+        // Per series, per tier from coarse to fine: the sub-range it answers and its snapshot.
         let snapshots: Vec<Option<SeriesSnapshot>> = {
             let inner = lock(&self.inner);
             keys.iter()
                 .map(|k| {
-                    inner.series.get(k.as_ref()).map(|s| SeriesSnapshot {
-                        tiers: s.tiers[..=top].iter().map(TierSnapshot::of).collect(),
-                        watermarks: s.tiers[..=top].iter().map(|t| t.watermark).collect(),
-                    })
+                    let s = inner.series.get(k.as_ref())?;
+                    let parts = (0..=top)
+                        .rev()
+                        .map(|tier| {
+                            let lower = if tier == top {
+                                start_ms
+                            } else {
+                                start_ms.max(s.tiers[tier + 1].watermark.unwrap_or(i64::MIN))
+                            };
+                            let upper = if tier == 0 {
+                                end_excl
+                            } else {
+                                end_excl.min(s.tiers[tier].watermark.unwrap_or(i64::MIN))
+                            };
+                            let snap = TierSnapshot::of(&inner.bundles, tier, &s.tiers[tier], lower, upper);
+                            (lower, upper, snap)
+                        })
+                        .collect();
+                    Some(SeriesSnapshot { parts })
                 })
                 .collect()
         };
-        let end_excl = end_ms.saturating_add(1);
+        let mut cache = BundleCache::default();
         let mut rows: Vec<Row> = Vec::new();
         let mut out = Vec::with_capacity(keys.len());
-        for (key, snap) in keys.iter().zip(&snapshots) {
+        for snap in &snapshots {
             let Some(snap) = snap else {
                 out.push(Vec::new());
                 continue;
             };
             rows.clear();
-            for tier in (0..=top).rev() {
-                let lower = if tier == top {
-                    start_ms
-                } else {
-                    start_ms.max(snap.watermarks[tier + 1].unwrap_or(i64::MIN))
-                };
-                let upper = if tier == 0 {
-                    end_excl
-                } else {
-                    end_excl.min(snap.watermarks[tier].unwrap_or(i64::MIN))
-                };
-                read_rows(
-                    &self.tree,
-                    key.as_ref(),
-                    tier,
-                    &snap.tiers[tier],
-                    lower,
-                    upper,
-                    &mut rows,
-                )?;
+            for (lower, upper, tier) in &snap.parts {
+                read_rows(&self.tree, &mut cache, tier, *lower, *upper, &mut rows)?;
             }
             out.push(downsample(&rows, start_ms, end_ms, max_points));
         }
