@@ -4,11 +4,15 @@
 //! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled]
 //! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
 //! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
+//! cargo bench --bench loadgen -- history-size [--hosts 30]
+//! cargo bench --bench loadgen -- history-ingest [--resources 10000] [--rounds 60]
+//! cargo bench --bench loadgen -- history-charts [--resources 1000] [--requests 50]
 //! ```
 //! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
 
 mod clients;
 mod fanout;
+mod history;
 mod ingest;
 mod server;
 mod soak;
@@ -57,8 +61,16 @@ fn main() {
             Duration::from_millis(num(&args, "--interval-ms", 2000)),
             Duration::from_secs(num(&args, "--minutes", 30) * 60),
         )),
+        Some("history-size") => history::size(num(&args, "--hosts", 30)),
+        Some("history-ingest") => {
+            history::ingest(num(&args, "--resources", 10_000), num(&args, "--rounds", 60))
+        }
+        Some("history-charts") => rt.block_on(history::charts(
+            num(&args, "--resources", 1000),
+            num(&args, "--requests", 50) as usize,
+        )),
         _ => println!(
-            "loadgen: pass a scenario after `--`: fanout | ingest | soak (see benches/loadgen/main.rs)"
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak | history-size | history-ingest | history-charts (see benches/loadgen/main.rs)"
         ),
     }
 }

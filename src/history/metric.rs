@@ -7,7 +7,7 @@
 //! 0.1), rates are derived from byte counters between two polls whose timestamps jitter by
 //! milliseconds over a 10 s+ interval, so digits beyond the fourth significant one are noise.
 
-use pulse_model::{MetricValue, Resource, ResourceType, Status};
+use pulse_model::{MetricValue, Metrics, Resource, ResourceType, Status};
 
 /// One metric of the history API (SPEC §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -135,8 +135,20 @@ fn percent_of(m: &MetricValue) -> Option<f64> {
 
 /// The samples a resource carries now: `(metric, quantised value)`, finite values only.
 pub fn samples_of(resource: &Resource) -> Vec<(Metric, f64)> {
-    let m = &resource.metrics;
-    let storage = resource.resource_type == ResourceType::Storage;
+    samples_of_parts(
+        resource.resource_type,
+        &resource.metrics,
+        resource.temperature,
+    )
+}
+
+/// [`samples_of`] from the parts of a resource (or of a source record, for measurements).
+pub fn samples_of_parts(
+    resource_type: ResourceType,
+    m: &Metrics,
+    temperature: Option<f64>,
+) -> Vec<(Metric, f64)> {
+    let storage = resource_type == ResourceType::Storage;
     let disk_metric = if storage { Metric::Usage } else { Metric::Disk };
     let candidates = [
         (Metric::Cpu, m.cpu.as_ref().and_then(percent_of)),
@@ -149,7 +161,7 @@ pub fn samples_of(resource: &Resource) -> Vec<(Metric, f64)> {
             Metric::DiskWrite,
             m.disk_write.as_ref().and_then(|v| v.value),
         ),
-        (Metric::Temperature, resource.temperature),
+        (Metric::Temperature, temperature),
     ];
     candidates
         .into_iter()

@@ -186,7 +186,8 @@ struct Worker {
 impl Worker {
     fn run(self, rx: mpsc::Receiver<Command>) {
         let mut next_flush = Instant::now() + self.tuning.flush_interval;
-        let mut next_maintenance = Instant::now() + self.tuning.maintenance_interval;
+        // A first pass at once: after a restart it re-derives the open rollup heads.
+        let mut next_maintenance = Instant::now();
         let mut dirty = false;
         loop {
             let now = Instant::now();

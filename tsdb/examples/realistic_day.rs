@@ -51,18 +51,30 @@ fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, u64) {
             batch.push((key.as_str(), t, v));
         }
         db.append_batch(&batch);
-        if round % 6 == 5 {
+        if round % flush_every() == flush_every() - 1 {
             db.flush().expect("flush");
         }
     }
     db.flush().expect("flush");
     let stats = db.stats().expect("stats");
+    if std::env::var("VERBOSE").is_ok() {
+        println!("    {stats:?}");
+    }
     let n = stats.samples_written as f64;
     (
         stats.logical_bytes as f64 / n,
         stats.bytes_on_disk as f64 / n,
         stats.samples_written,
     )
+}
+
+/// Rounds (10 s each) between flushes: `FLUSH_ROUNDS` or 1 (the server flushes every 5 s).
+fn flush_every() -> usize {
+    std::env::var("FLUSH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 fn main() {

@@ -122,7 +122,7 @@ pub(crate) fn decode_index(window: i64, mut bytes: &[u8]) -> Result<Vec<Located>
 }
 
 /// The chunk bytes a [`Located`] entry points at inside bundle `data`.
-pub(crate) fn slice<'a>(data: &'a [u8], offset: u32, len: u32) -> Result<&'a [u8]> {
+pub(crate) fn slice(data: &[u8], offset: u32, len: u32) -> Result<&[u8]> {
     let from = offset as usize;
     data.get(from..from + len as usize)
         .ok_or(TsdbError::Corrupt("chunk outside its bundle"))

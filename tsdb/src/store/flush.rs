@@ -219,8 +219,9 @@ impl Tsdb {
                 });
             }
             // Segments this head needs after the flush.
+            let starts_here = grown && raw.wal.samples == 0;
             let pin = match raw.wal.from {
-                Some(from) if !raw.head.is_empty() && !(grown && raw.wal.samples == 0) => Some(from),
+                Some(from) if !raw.head.is_empty() && !starts_here => Some(from),
                 _ if grown => Some(this_segment),
                 _ => None,
             };
