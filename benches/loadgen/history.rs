@@ -110,8 +110,14 @@ fn values(r: u64, k: u64) -> [(Metric, f64); 7] {
         (Metric::Disk, Metric::Disk.quantise(40.0 + k as f64 * 1e-4)),
         (Metric::NetIn, Metric::NetIn.quantise(wave(3, 1e3, 5e6))),
         (Metric::NetOut, Metric::NetOut.quantise(wave(4, 1e3, 2e6))),
-        (Metric::DiskRead, Metric::DiskRead.quantise(wave(5, 0.0, 3e6))),
-        (Metric::DiskWrite, Metric::DiskWrite.quantise(wave(6, 0.0, 8e6))),
+        (
+            Metric::DiskRead,
+            Metric::DiskRead.quantise(wave(5, 0.0, 3e6)),
+        ),
+        (
+            Metric::DiskWrite,
+            Metric::DiskWrite.quantise(wave(6, 0.0, 8e6)),
+        ),
     ]
 }
 
@@ -232,5 +238,10 @@ pub async fn charts(resources: u64, requests: usize) {
         }
     }
     println!("history-charts: /api/charts?range=1h, {resources} resources × 5 metrics, 1 h of 10 s samples");
-    println!("  {} (response {} bytes, p50 {:.1} ms)", lat.summary(), size, ms(lat.percentile(50.0)));
+    println!(
+        "  {} (response {} bytes, p50 {:.1} ms)",
+        lat.summary(),
+        size,
+        ms(lat.percentile(50.0))
+    );
 }

@@ -178,9 +178,11 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads a unary prefix: counts consecutive `1` bits, stopping at a `0` (consumed) or after `max`
-    /// ones (no terminator is read then). Returns the number of ones.
+    /// ones (no terminator is read then). Returns the number of ones. `max` must be at most 57:
+    /// that is what one peeked word is guaranteed to hold.
     #[inline]
     pub(crate) fn read_unary(&mut self, max: u32) -> Result<u32> {
+        debug_assert!(max <= 57);
         let ones = (!self.peek_word()).leading_zeros().min(max);
         let consumed = if ones < max { ones + 1 } else { max };
         if self.remaining() < consumed as usize {

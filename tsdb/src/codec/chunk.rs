@@ -1,9 +1,9 @@
 //! Chunk framing: header plus one interleaved bit stream of timestamps and value columns.
 //!
-//! Layout (format version 1):
+//! Layout (format version 2: adaptive Rice deltas in decimal mode):
 //!
 //! ```text
-//! byte 0      format version (1)
+//! byte 0      format version (2)
 //! byte 1      number of value columns (1..=4)
 //! uvarint     time unit in ms (timestamps are stored as ticks = floor(ts / unit))
 //! uvarint     sample count
@@ -23,7 +23,7 @@ use super::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
 use crate::error::{Result, TsdbError};
 
 /// Chunk format version written by this build.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// Maximum number of value columns in one chunk (avg, min, max, count for rollups).
 pub const MAX_COLUMNS: usize = 4;
 

@@ -137,16 +137,37 @@ mod tests {
         let a = vec![1u8; 10];
         let b = vec![2u8; 20];
         let entries = [
-            Entry { series: 3, start: 1_000, end: 1_900, complete: true, bytes: &a },
-            Entry { series: 70_000, start: 1_500, end: 1_500, complete: false, bytes: &b },
+            Entry {
+                series: 3,
+                start: 1_000,
+                end: 1_900,
+                complete: true,
+                bytes: &a,
+            },
+            Entry {
+                series: 70_000,
+                start: 1_500,
+                end: 1_500,
+                complete: false,
+                bytes: &b,
+            },
         ];
         let (data, index) = encode(1_000, &entries);
         let located = decode_index(1_000, &index).unwrap();
         assert_eq!(located.len(), 2);
-        assert_eq!((located[1].series, located[1].start, located[1].end), (70_000, 1_500, 1_500));
+        assert_eq!(
+            (located[1].series, located[1].start, located[1].end),
+            (70_000, 1_500, 1_500)
+        );
         assert!(located[0].complete && !located[1].complete);
-        assert_eq!(slice(&data, located[0].offset, located[0].len).unwrap(), &a[..]);
-        assert_eq!(slice(&data, located[1].offset, located[1].len).unwrap(), &b[..]);
+        assert_eq!(
+            slice(&data, located[0].offset, located[0].len).unwrap(),
+            &a[..]
+        );
+        assert_eq!(
+            slice(&data, located[1].offset, located[1].len).unwrap(),
+            &b[..]
+        );
         assert!(slice(&data, located[1].offset, 99).is_err());
         assert!(decode_index(1_000, &index[..index.len() - 1]).is_err());
         let mut longer = index.clone();
@@ -155,7 +176,13 @@ mod tests {
 
         let big = vec![0u8; BUNDLE_TARGET_BYTES / 2 + 1];
         let many: Vec<Entry<'_>> = (0..5)
-            .map(|i| Entry { series: i, start: 0, end: 0, complete: true, bytes: &big })
+            .map(|i| Entry {
+                series: i,
+                start: 0,
+                end: 0,
+                complete: true,
+                bytes: &big,
+            })
             .collect();
         let groups = split(&many);
         assert_eq!(groups.len(), 5);

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::bundle::{self, Entry};
 use super::keys::{bundle_key, segment_key, series_key, BUNDLE, COUNTERS_KEY, INDEX};
-use super::wal::{self, Run};
 use super::series::TierState;
+use super::wal::{self, Run};
 use super::{lock, BundleMeta, Inner, Tsdb};
 use crate::error::Result;
 
@@ -235,7 +235,11 @@ impl Tsdb {
             && inner.new_ids.is_empty()
             && inner.removed_ids.is_empty()
             && inner.samples_written == inner.flushed_samples_written;
-        let low_water = pins.unwrap_or(if runs.is_empty() { inner.next_segment } else { this_segment });
+        let low_water = pins.unwrap_or(if runs.is_empty() {
+            inner.next_segment
+        } else {
+            this_segment
+        });
         let delete_segments: Vec<u64> = inner
             .segments
             .range(..low_water)

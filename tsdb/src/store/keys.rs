@@ -51,10 +51,11 @@ pub(crate) fn series_key(id: u32) -> [u8; 5] {
 /// Parses an `"I"` key.
 pub(crate) fn parse_series_key(key: &[u8]) -> Result<u32> {
     match key {
-        [SERIES, rest @ ..] => Ok(u32::from_be_bytes(
-            rest.try_into()
-                .map_err(|_| TsdbError::Corrupt("malformed series id key"))?,
-        )),
+        [SERIES, rest @ ..] => {
+            Ok(u32::from_be_bytes(rest.try_into().map_err(|_| {
+                TsdbError::Corrupt("malformed series id key")
+            })?))
+        }
         _ => Err(TsdbError::Corrupt("malformed series id key")),
     }
 }
@@ -94,7 +95,10 @@ pub(crate) fn parse_segment_key(key: &[u8]) -> Result<(u64, u16)> {
     }
     let mut seq = [0u8; 8];
     seq.copy_from_slice(&key[1..9]);
-    Ok((u64::from_be_bytes(seq), u16::from_be_bytes([key[9], key[10]])))
+    Ok((
+        u64::from_be_bytes(seq),
+        u16::from_be_bytes([key[9], key[10]]),
+    ))
 }
 
 #[cfg(test)]

@@ -98,7 +98,8 @@ impl Inner {
                 .next_id
                 .checked_add(1)
                 .ok_or(TsdbError::InvalidArgument("series id space exhausted"))?;
-            self.series.insert(key.into(), SeriesState::new(config, id)?);
+            self.series
+                .insert(key.into(), SeriesState::new(config, id)?);
             self.by_id.insert(id, key.into());
             self.new_ids.push(id);
         }

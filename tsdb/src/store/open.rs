@@ -104,7 +104,9 @@ fn load_series(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Res
         let (k, v) = item?;
         let id = parse_series_key(&k)?;
         let key: Box<[u8]> = v.to_vec().into_boxed_slice();
-        inner.series.insert(key.clone(), SeriesState::new(config, id)?);
+        inner
+            .series
+            .insert(key.clone(), SeriesState::new(config, id)?);
         inner.by_id.insert(id, key);
         inner.next_id = inner.next_id.max(id.saturating_add(1));
     }

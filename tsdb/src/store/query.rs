@@ -76,7 +76,13 @@ impl Tsdb {
                             } else {
                                 end_excl.min(s.tiers[tier].watermark.unwrap_or(i64::MIN))
                             };
-                            let snap = TierSnapshot::of(&inner.bundles, tier, &s.tiers[tier], lower, upper);
+                            let snap = TierSnapshot::of(
+                                &inner.bundles,
+                                tier,
+                                &s.tiers[tier],
+                                lower,
+                                upper,
+                            );
                             (lower, upper, snap)
                         })
                         .collect();

@@ -123,9 +123,9 @@ impl TierState {
 
     /// End of the window the head belongs to.
     pub(crate) fn head_window_end(&self, spec: &TierSpec) -> Option<i64> {
-        self.head
-            .first_ts()
-            .map(|first| floor_to(first, spec.max_chunk_span_ms).saturating_add(spec.max_chunk_span_ms))
+        self.head.first_ts().map(|first| {
+            floor_to(first, spec.max_chunk_span_ms).saturating_add(spec.max_chunk_span_ms)
+        })
     }
 
     /// Appends a row, sealing the head first if it is full or the row starts a later window. `ts`

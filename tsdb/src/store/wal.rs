@@ -114,8 +114,20 @@ mod tests {
     #[test]
     fn runs_round_trip_sorted_and_split() {
         let mut runs = vec![
-            Run { series: 9, new_head: None, samples: 1, bits: 3, payload: vec![0b1010_0000] },
-            Run { series: 2, new_head: Some(-17), samples: 2, bits: 9, payload: vec![0xFF, 0x80] },
+            Run {
+                series: 9,
+                new_head: None,
+                samples: 1,
+                bits: 3,
+                payload: vec![0b1010_0000],
+            },
+            Run {
+                series: 2,
+                new_head: Some(-17),
+                samples: 2,
+                bits: 9,
+                payload: vec![0xFF, 0x80],
+            },
         ];
         let parts = encode(&mut runs);
         assert_eq!(parts.len(), 1);
@@ -125,7 +137,13 @@ mod tests {
         assert!(decode(&[]).is_err());
 
         let mut many: Vec<Run> = (0..100)
-            .map(|i| Run { series: i, new_head: None, samples: 1, bits: 8_000, payload: vec![7; 1_000] })
+            .map(|i| Run {
+                series: i,
+                new_head: None,
+                samples: 1,
+                bits: 8_000,
+                payload: vec![7; 1_000],
+            })
             .collect();
         let parts = encode(&mut many);
         assert!(parts.len() > 1 && parts.iter().all(|p| p.len() <= PART_TARGET_BYTES));
