@@ -225,13 +225,14 @@ pub fn bucketize(points: &[Point], start: i64, step: i64, n: usize) -> Vec<Optio
         }
     }
     sums.into_iter()
-        .map(|(sum, k)| (k > 0).then(|| round4(sum / f64::from(k))))
+        .map(|(sum, k)| (k > 0).then(|| round2(sum / f64::from(k))))
         .collect()
 }
 
-/// Rounds to 4 decimals, which keeps chart payloads short without visible loss.
-fn round4(v: f64) -> f64 {
-    (v * 10_000.0).round() / 10_000.0
+/// Rounds to 2 decimals (the precision of stored percentages; sub-byte rates do not matter on a
+/// sparkline), which keeps chart payloads short.
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

@@ -84,6 +84,16 @@ pub trait MetricsStore: Send + Sync + 'static {
         max_points: usize,
         now_ms: i64,
     ) -> Result<Vec<Vec<Point>>>;
+    /// Like [`MetricsStore::query_many`] without downsampling, from the coarsest tier whose
+    /// resolution is at most `resolution_ms` (for callers that bucket points themselves).
+    fn query_many_at_resolution(
+        &self,
+        keys: &[Vec<u8>],
+        start_ms: i64,
+        end_ms: i64,
+        resolution_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Point>>>;
     /// Every series key starting with `prefix`, in byte order.
     fn keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>>;
     /// Number of series held (cheap).
@@ -194,6 +204,19 @@ impl MetricsStore for TsdbStore {
     ) -> Result<Vec<Vec<Point>>> {
         self.tsdb
             .query_many(keys, start_ms, end_ms, max_points, now_ms)
+            .map_err(tsdb_error)
+    }
+
+    fn query_many_at_resolution(
+        &self,
+        keys: &[Vec<u8>],
+        start_ms: i64,
+        end_ms: i64,
+        resolution_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Point>>> {
+        self.tsdb
+            .query_many_at_resolution(keys, start_ms, end_ms, resolution_ms, now_ms)
             .map_err(tsdb_error)
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
 use pulse_model::ResourceType;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::auth::{Authed, MonitoringRead};
 use crate::app::AppState;
@@ -77,15 +77,17 @@ async fn charts(
     let (start, end) = q.grid(now);
     let prefix = org_prefix(auth.tenant.org());
     let store = Arc::clone(state.history.store());
-    let body = web::block(move || -> Result<Value> {
+    let body = web::block(move || -> Result<Vec<u8>> {
         let wanted = |m: Metric| CHART_METRICS.contains(&m) || m == Metric::Usage;
         let keys: Vec<Vec<u8>> = store
             .keys_with_prefix(&prefix)
             .into_iter()
             .filter(|k| split_key(&prefix, k).is_some_and(|(_, m)| wanted(m)))
             .collect();
-        let series = store.query_many(&keys, start, end - 1, 0, now)?;
-        let mut resources: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        // Buckets of `step` need no finer data than rollups of at most half a step.
+        let series = store.query_many_at_resolution(&keys, start, end - 1, q.step / 2, now)?;
+        let mut resources: BTreeMap<&str, BTreeMap<&'static str, Vec<Option<f64>>>> =
+            BTreeMap::new();
         for (key, points) in keys.iter().zip(&series) {
             let Some((id, metric)) = split_key(&prefix, key) else {
                 continue;
@@ -102,18 +104,32 @@ async fn charts(
             if metric == Metric::Usage && entry.contains_key(name) {
                 continue;
             }
-            entry.insert(name.to_owned(), json!(buckets));
+            entry.insert(name, buckets);
         }
-        Ok(json!({
-            "range": q.range,
-            "start": start,
-            "end": end,
-            "step": q.step,
-            "points": q.points,
-            "resources": resources,
-        }))
+        let body = ChartsBody {
+            range: q.range,
+            start,
+            end,
+            step: q.step,
+            points: q.points,
+            resources,
+        };
+        serde_json::to_vec(&body).map_err(|e| Error::Internal(format!("charts: {e}")))
     })
     .await
     .map_err(blocking_failed)??;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The `/api/charts` answer.
+#[derive(serde::Serialize)]
+struct ChartsBody<'a> {
+    range: &'static str,
+    start: i64,
+    end: i64,
+    step: i64,
+    points: usize,
+    resources: BTreeMap<&'a str, BTreeMap<&'static str, Vec<Option<f64>>>>,
 }

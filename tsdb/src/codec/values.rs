@@ -155,7 +155,8 @@ impl ValueEncoder {
                     w.write_bits(0b1_0000 | u64::from(exp), 5);
                     // The first integer is coded against 0 without adapting `k`: its size says
                     // nothing about the deltas that follow.
-                    write_delta(w, n, &mut Rice::START);
+                    let mut first = Rice::START;
+                    write_delta(w, n, &mut first);
                     self.mode = EncMode::Decimal {
                         exp,
                         prev: n,

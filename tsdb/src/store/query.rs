@@ -52,10 +52,45 @@ impl Tsdb {
         max_points: usize,
         now_ms: i64,
     ) -> Result<Vec<Vec<Point>>> {
+        let top = self.select_tier(start_ms, now_ms);
+        self.query_tiers(keys, start_ms, end_ms, max_points, top)
+    }
+
+    /// [`Tsdb::query_many`] for callers that bucket the result themselves at `resolution_ms`
+    /// (charts): reads the coarsest tier whose resolution is at most that and whose retention
+    /// covers the range (never a finer one than [`Tsdb::select_tier`] picks), so an hour of
+    /// 2-minute buckets decodes minute rollups instead of raw samples. The not yet rolled-up tail
+    /// still comes from finer tiers.
+    pub fn query_many_at_resolution<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        start_ms: i64,
+        end_ms: i64,
+        resolution_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Point>>> {
+        let age = now_ms.saturating_sub(start_ms);
+        let mut top = self.select_tier(start_ms, now_ms);
+        while let Some(next) = self.config.tiers.get(top + 1) {
+            if next.resolution_ms > resolution_ms || next.retention_ms < age {
+                break;
+            }
+            top += 1;
+        }
+        self.query_tiers(keys, start_ms, end_ms, 0, top)
+    }
+
+    fn query_tiers<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        start_ms: i64,
+        end_ms: i64,
+        max_points: usize,
+        top: usize,
+    ) -> Result<Vec<Vec<Point>>> {
         if start_ms > end_ms {
             return Ok(vec![Vec::new(); keys.len()]);
         }
-        let top = self.select_tier(start_ms, now_ms);
         let end_excl = end_ms.saturating_add(1);
         // Per series, per tier from coarse to fine: the sub-range it answers and its snapshot.
         let snapshots: Vec<Option<SeriesSnapshot>> = {
