@@ -21,7 +21,7 @@ use pulse::sim::agents::host_report;
 use pulse::sources::agent::{parse_host, AgentIngestor};
 
 use crate::server::{cpu_time_of, ServerProcess};
-use crate::stats::{ms, Latencies};
+use crate::stats::Latencies;
 
 const T0: i64 = 1_767_225_600_000;
 const STEP: i64 = 10_000;
@@ -212,15 +212,37 @@ pub async fn charts(resources: u64, requests: usize) {
         history.flush().expect("flush");
     }
     let server = ServerProcess::start_in(dir, &[]);
-    let client = reqwest::Client::new();
     let url = format!("{}/api/charts?range=1h", server.base);
+    println!("history-charts: /api/charts?range=1h, {resources} resources × 5 metrics, 1 h of 10 s samples");
+    for gzip in [true, false] {
+        let client = reqwest::Client::builder()
+            .gzip(gzip)
+            .build()
+            .expect("client");
+        let (lat, size) = time_charts(&client, &url, &server.token, resources, requests).await;
+        println!(
+            "  {} {} (body {} bytes)",
+            if gzip { "gzip: " } else { "plain:" },
+            lat.summary(),
+            size
+        );
+    }
+}
+
+async fn time_charts(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    resources: u64,
+    requests: usize,
+) -> (Latencies, usize) {
     let mut lat = Latencies(Vec::new());
     let mut size = 0;
     for i in 0..requests + 5 {
         let started = Instant::now();
         let body = client
-            .get(&url)
-            .header("X-API-Token", &server.token)
+            .get(url)
+            .header("X-API-Token", token)
             .send()
             .await
             .expect("request")
@@ -237,11 +259,5 @@ pub async fn charts(resources: u64, requests: usize) {
             assert_eq!(n as u64, resources, "every resource charted");
         }
     }
-    println!("history-charts: /api/charts?range=1h, {resources} resources × 5 metrics, 1 h of 10 s samples");
-    println!(
-        "  {} (response {} bytes, p50 {:.1} ms)",
-        lat.summary(),
-        size,
-        ms(lat.percentile(50.0))
-    );
+    (lat, size)
 }

@@ -225,13 +225,14 @@ pub fn bucketize(points: &[Point], start: i64, step: i64, n: usize) -> Vec<Optio
         }
     }
     sums.into_iter()
-        .map(|(sum, k)| (k > 0).then(|| round2(sum / f64::from(k))))
+        .map(|(sum, k)| (k > 0).then(|| chart_value(sum / f64::from(k))))
         .collect()
 }
 
-/// Rounds to 2 decimals (the precision of stored percentages; sub-byte rates do not matter on a
-/// sparkline), which keeps chart payloads short.
-fn round2(v: f64) -> f64 {
+/// A sparkline value: three significant digits, at most two decimals — more than a chart can
+/// show, and it keeps the payload for a thousand resources small.
+fn chart_value(v: f64) -> f64 {
+    let v = super::metric::significant(v, 3);
     (v * 100.0).round() / 100.0
 }
 
@@ -342,5 +343,10 @@ mod tests {
             p(40, 1.0),
         ];
         assert_eq!(bucketize(&pts, 0, 10, 3), vec![Some(2.0), None, Some(7.0)]);
+        let big = [p(0, 1_234_567.0), p(10, 0.123_456)];
+        assert_eq!(
+            bucketize(&big, 0, 10, 2),
+            vec![Some(1_230_000.0), Some(0.12)]
+        );
     }
 }
