@@ -15,6 +15,8 @@ use pulse_actors::{Backoff, Supervisor, SupervisorConfig};
 use crate::auth::{self, BootstrapOutcome, LoginLimiter, LoginPolicy, WindowLimiter};
 use crate::config::{CliOverrides, Settings};
 use crate::error::{Error, Result};
+use crate::history::remote_write::{RemoteAuth, RemoteWriteConfig, RemoteWriter};
+use crate::history::{HistoryService, HistoryTuning, Retention, TsdbStore};
 use crate::http::{self, errors, ws::WsTuning};
 use crate::monitor::catalog::EndpointCatalog;
 use crate::monitor::{TenantOptions, TenantServices, Tenants};
@@ -32,6 +34,8 @@ pub struct AppState {
     pub tenants: Arc<Tenants>,
     /// Monitored endpoints from the file and the API.
     pub endpoints: Arc<EndpointCatalog>,
+    /// Metrics history: the store, its writer thread and the newest values.
+    pub history: Arc<HistoryService>,
     /// The root supervisor (for `/api/system/actors`).
     pub root: Addr<Supervisor>,
     /// When the server started.
@@ -109,10 +113,17 @@ impl Running {
         Ok(raw)
     }
 
-    /// Stops the listeners gracefully.
+    /// Stops the listeners gracefully, then flushes metrics history and stops its thread.
     pub async fn stop(&self) {
         for h in &self.handles {
             h.stop(true).await;
+        }
+        let history = Arc::clone(&self.state.history);
+        if tokio::task::spawn_blocking(move || history.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!("metrics history did not stop cleanly");
         }
     }
 }
@@ -161,6 +172,8 @@ pub async fn start(settings: Settings) -> Result<Running> {
         }
     }
 
+    let history = Arc::new(start_history(&settings, &store)?);
+
     let root = Supervisor::new(
         SupervisorConfig::new("root")
             .intensity(20, Duration::from_secs(60))
@@ -174,6 +187,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
     let services = TenantServices {
         store: store.clone(),
         webhook_guard: SsrfGuard::new(settings.webhook_allowed_cidrs.clone()),
+        history: history.sink(),
     };
     let tenants = Arc::new(
         Tenants::start(
@@ -195,6 +209,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
         store: store.clone(),
         tenants,
         endpoints,
+        history: Arc::clone(&history),
         root: root.clone(),
         started: Instant::now(),
         login_limiter: LoginLimiter::new(LoginPolicy::default()),
@@ -235,19 +250,33 @@ pub async fn start(settings: Settings) -> Result<Running> {
 
     let mut metrics_addr = None;
     if let (Some(addr), Some(handle)) = (metrics_listen, prometheus.clone()) {
+        let latest = history.sink().latest;
         let srv = HttpServer::new(move || {
             let handle = handle.clone();
-            App::new().route(
-                "/metrics",
-                web::get().to(move || {
-                    let body = handle.render();
-                    async move {
-                        HttpResponse::Ok()
-                            .content_type("text/plain; version=0.0.4; charset=utf-8")
-                            .body(body)
-                    }
-                }),
-            )
+            let latest = latest.clone();
+            App::new()
+                .route(
+                    "/metrics/resources",
+                    web::get().to(move || {
+                        let body = latest.render();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                                .body(body)
+                        }
+                    }),
+                )
+                .route(
+                    "/metrics",
+                    web::get().to(move || {
+                        let body = handle.render();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("text/plain; version=0.0.4; charset=utf-8")
+                                .body(body)
+                        }
+                    }),
+                )
         })
         .workers(1)
         .shutdown_timeout(2)
@@ -275,6 +304,51 @@ pub async fn start(settings: Settings) -> Result<Running> {
         state,
         handles,
     })
+}
+
+/// Opens the metrics history store inside the data dir's database, starts its writer thread and,
+/// when a receiver is configured, the remote_write sender.
+fn start_history(settings: &Settings, store: &Store) -> Result<HistoryService> {
+    let h = &settings.history;
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let retention = Retention {
+        raw_ms: ms(h.raw_retention),
+        minute_ms: ms(h.minute_retention),
+        hour_ms: ms(h.hour_retention),
+        day_ms: ms(h.day_retention),
+    };
+    let tsdb = TsdbStore::open(store.sled_db(), retention)?;
+    let remote = match &settings.remote_write_url {
+        Some(url) => {
+            let rw = &settings.remote_write;
+            let auth = match (&rw.username, &rw.password, &rw.bearer_token) {
+                (Some(username), Some(password), _) => RemoteAuth::Basic {
+                    username: username.clone(),
+                    password: password.clone(),
+                },
+                (_, _, Some(token)) => RemoteAuth::Bearer(token.clone()),
+                _ => RemoteAuth::None,
+            };
+            let config = RemoteWriteConfig {
+                auth,
+                interval: rw.interval,
+                queue_capacity: rw.queue_capacity,
+                batch_max: rw.batch_size,
+                ..RemoteWriteConfig::new(url.to_string())
+            };
+            let writer = RemoteWriter::new(config)?;
+            let queue = writer.queue();
+            actix::spawn(writer.run());
+            tracing::info!(url = %url, "remote_write enabled");
+            Some(queue)
+        }
+        None => None,
+    };
+    let tuning = HistoryTuning {
+        flush_interval: h.flush_interval,
+        ..HistoryTuning::default()
+    };
+    HistoryService::start(Arc::new(tsdb), tuning, remote)
 }
 
 /// Two HTTP workers on small machines, up to four elsewhere.

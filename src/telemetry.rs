@@ -107,6 +107,24 @@ pub mod names {
     pub const DELIVERY_FAILURES: &str = "pulse_notification_failures_total";
     /// Counter: deliveries moved to the dead-letter queue.
     pub const DELIVERY_DLQ: &str = "pulse_notification_dlq_total";
+    /// Counter: history samples by outcome (`stored`, `out_of_order`, `invalid`, `dropped`).
+    pub const HISTORY_SAMPLES: &str = "pulse_history_samples_total";
+    /// Counter: history flushes to disk by outcome.
+    pub const HISTORY_FLUSHES: &str = "pulse_history_flushes_total";
+    /// Histogram: duration of one history flush.
+    pub const HISTORY_FLUSH_DURATION: &str = "pulse_history_flush_duration_seconds";
+    /// Gauge: samples stored by this process that were flushed to disk (crash-safe).
+    pub const HISTORY_DURABLE: &str = "pulse_history_durable_samples";
+    /// Gauge: series held by the history store.
+    pub const HISTORY_SERIES: &str = "pulse_history_series";
+    /// Counter: remote_write samples by outcome (`sent`, `dropped`, `failed`).
+    pub const REMOTE_WRITE_SAMPLES: &str = "pulse_remote_write_samples_total";
+    /// Counter: remote_write requests by outcome (`success`, `retry`, `failure`).
+    pub const REMOTE_WRITE_REQUESTS: &str = "pulse_remote_write_requests_total";
+    /// Gauge: samples waiting in the remote_write queue.
+    pub const REMOTE_WRITE_QUEUE: &str = "pulse_remote_write_queue_samples";
+    /// Gauge: Unix time of the last accepted remote_write request.
+    pub const REMOTE_WRITE_LAST_SUCCESS: &str = "pulse_remote_write_last_success_timestamp_seconds";
 }
 
 fn describe_all() {
@@ -183,5 +201,40 @@ fn describe_all() {
     describe_counter!(
         DELIVERY_DLQ,
         "Notification deliveries moved to the dead-letter queue"
+    );
+    describe_counter!(
+        HISTORY_SAMPLES,
+        "Metrics history samples by outcome (stored, out_of_order, invalid, dropped)"
+    );
+    describe_counter!(
+        HISTORY_FLUSHES,
+        "Metrics history flushes to disk by outcome"
+    );
+    describe_histogram!(
+        HISTORY_FLUSH_DURATION,
+        Unit::Seconds,
+        "Duration of one metrics history flush"
+    );
+    describe_gauge!(HISTORY_SERIES, "Series held by the metrics history store");
+    describe_gauge!(
+        HISTORY_DURABLE,
+        "Metrics history samples stored by this process and flushed to disk"
+    );
+    describe_counter!(
+        REMOTE_WRITE_SAMPLES,
+        "Prometheus remote_write samples by outcome (sent, dropped, failed)"
+    );
+    describe_counter!(
+        REMOTE_WRITE_REQUESTS,
+        "Prometheus remote_write requests by outcome (success, retry, failure)"
+    );
+    describe_gauge!(
+        REMOTE_WRITE_QUEUE,
+        "Samples waiting in the Prometheus remote_write queue"
+    );
+    describe_gauge!(
+        REMOTE_WRITE_LAST_SUCCESS,
+        Unit::Seconds,
+        "Unix time of the last accepted Prometheus remote_write request"
     );
 }

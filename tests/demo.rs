@@ -1,6 +1,7 @@
-//! `pulse demo` works the first time: it prints the URL and login, and within seconds the
-//! simulated fleet (agents, a 3-node PVE cluster with ≥ 40 guests, PBS and PMG, a TrueNAS appliance, configured
-//! through the endpoint APIs) is visible through the API with that login within 30 s.
+//! `pulse demo` works the first time: it prints the URL and login; within 30 s the simulated fleet
+//! (agents, a 3-node PVE cluster with ≥ 40 guests, PBS, PMG and a TrueNAS appliance, configured
+//! through the endpoint APIs) is visible through the API with that login, and within a minute it
+//! has chart history.
 
 mod common;
 
@@ -76,6 +77,32 @@ async fn demo_prints_its_login_and_shows_the_simulated_fleet() {
         }
         assert!(Instant::now() < deadline, "demo fleet not visible: {page}");
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Metrics history: within a minute the dashboard's one charts call has series for the fleet.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let charts: Value = c
+            .get(format!("{url}/api/charts?range=1h"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let charted = charts["resources"].as_object().map_or(0, |r| {
+            r.values()
+                .filter(|m| {
+                    m["cpu"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(Value::is_number))
+                })
+                .count()
+        });
+        if charted >= 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no chart data: {charts}");
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
     }
     // SIGTERM: the demo stops cleanly and removes its temporary data dir.
     Command::new("kill")

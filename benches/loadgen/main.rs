@@ -7,12 +7,16 @@
 //! cargo bench --bench loadgen -- truenas [--pools 50] [--datasets 2000] [--snapshots 10000] [--polls 10]
 //! cargo bench --bench loadgen -- alerts [--rate 1000] [--crossings 5] [--seconds 60]
 //! cargo bench --bench loadgen -- queue [--hosts 2500] [--webhooks 4]
+//! cargo bench --bench loadgen -- history-size [--hosts 30]
+//! cargo bench --bench loadgen -- history-ingest [--resources 10000] [--rounds 60]
+//! cargo bench --bench loadgen -- history-charts [--resources 1000] [--requests 50]
 //! ```
 //! Without a scenario (as in a plain `cargo bench`), it prints this usage and exits.
 
 mod alerts;
 mod clients;
 mod fanout;
+mod history;
 mod ingest;
 mod server;
 mod soak;
@@ -83,8 +87,16 @@ fn main() {
             num(&args, "--hosts", 2500),
             num(&args, "--webhooks", 4).max(1) as usize,
         )),
+        Some("history-size") => history::size(num(&args, "--hosts", 30)),
+        Some("history-ingest") => {
+            history::ingest(num(&args, "--resources", 10_000), num(&args, "--rounds", 60))
+        }
+        Some("history-charts") => rt.block_on(history::charts(
+            num(&args, "--resources", 1000),
+            num(&args, "--requests", 50) as usize,
+        )),
         _ => println!(
-            "loadgen: pass a scenario after `--`: fanout | ingest | soak | truenas | alerts | queue (see benches/loadgen/main.rs)"
+            "loadgen: pass a scenario after `--`: fanout | ingest | soak | truenas | alerts | queue | history-size | history-ingest | history-charts (see benches/loadgen/main.rs)"
         ),
     }
 }

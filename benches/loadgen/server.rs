@@ -24,7 +24,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Creates a data dir with an all-scopes token, then starts `pulse serve` on a free port.
     pub fn start(extra_env: &[(&str, &str)]) -> ServerProcess {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(tempfile::tempdir().expect("tempdir"), extra_env)
+    }
+
+    /// [`ServerProcess::start`] on a data dir the caller prepared.
+    pub fn start_in(dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> ServerProcess {
         let token = create_token(dir.path());
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

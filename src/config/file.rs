@@ -15,7 +15,14 @@ use crate::error::{Error, Result};
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Keys whose values are secrets and must never be echoed in an error.
-const SECRET_KEYS: [&str; 4] = ["pass", "password", "token_value", "api_key"];
+const SECRET_KEYS: [&str; 6] = [
+    "pass",
+    "password",
+    "token_value",
+    "api_key",
+    "remote_write_password",
+    "remote_write_bearer_token",
+];
 
 /// The whole file. Every section is optional; every key inside is optional (defaults live in
 /// `Settings::default`).
@@ -36,6 +43,8 @@ pub(super) struct FileConfig {
     pub(super) polling: PollingSection,
     #[serde(default)]
     pub(super) ws: WsSection,
+    #[serde(default)]
+    pub(super) history: HistorySection,
     #[serde(default)]
     pub(super) pve: Vec<RawEndpoint>,
     #[serde(default)]
@@ -71,6 +80,22 @@ pub(super) struct LogSection {
 pub(super) struct MetricsSection {
     pub(super) listen: Option<String>,
     pub(super) remote_write_url: Option<String>,
+    pub(super) remote_write_username: Option<String>,
+    pub(super) remote_write_password: Option<Secret>,
+    pub(super) remote_write_bearer_token: Option<Secret>,
+    pub(super) remote_write_interval_secs: Option<u64>,
+    pub(super) remote_write_queue_capacity: Option<u64>,
+    pub(super) remote_write_batch_size: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HistorySection {
+    pub(super) flush_interval_secs: Option<u64>,
+    pub(super) raw_retention_hours: Option<u64>,
+    pub(super) minute_retention_hours: Option<u64>,
+    pub(super) hour_retention_days: Option<u64>,
+    pub(super) day_retention_days: Option<u64>,
 }
 
 /// `[auth]`.

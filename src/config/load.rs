@@ -6,8 +6,8 @@ use super::endpoint::{validate_all, EndpointKind, POLL_RANGE};
 use super::env::{self, PULSE_CONFIG};
 use super::file::{self, FileConfig};
 use super::parse::{
-    cidrs, config_error, count, data_dir, log_format, log_level, metrics_listen, millis,
-    optional_url, origins, password, secs, socket_addr, username,
+    cidrs, config_error, count, data_dir, days, hours, log_format, log_level, metrics_listen,
+    millis, optional_url, origins, password, secret, secs, socket_addr, username,
 };
 use super::settings::Settings;
 use crate::error::Result;
@@ -92,11 +92,47 @@ fn apply_file(s: &mut Settings, f: FileConfig) -> Result<()> {
     if let Some(v) = f.log.level {
         s.log_level = log_level("log.level", &v)?;
     }
-    if let Some(v) = f.metrics.listen {
+    let m = f.metrics;
+    if let Some(v) = m.listen {
         s.metrics_listen = metrics_listen("metrics.listen", &v)?;
     }
-    if let Some(v) = f.metrics.remote_write_url {
+    if let Some(v) = m.remote_write_url {
         s.remote_write_url = optional_url("metrics.remote_write_url", &v)?;
+    }
+    if let Some(v) = m.remote_write_username {
+        s.remote_write.username = Some(username("metrics.remote_write_username", &v)?);
+    }
+    if let Some(v) = m.remote_write_password {
+        s.remote_write.password = Some(secret("metrics.remote_write_password", v)?);
+    }
+    if let Some(v) = m.remote_write_bearer_token {
+        s.remote_write.bearer_token = Some(secret("metrics.remote_write_bearer_token", v)?);
+    }
+    if let Some(v) = m.remote_write_interval_secs {
+        s.remote_write.interval = secs("metrics.remote_write_interval_secs", v, 1..=300)?;
+    }
+    if let Some(v) = m.remote_write_queue_capacity {
+        let key = "metrics.remote_write_queue_capacity";
+        s.remote_write.queue_capacity = count(key, v, 1_000..=10_000_000)?;
+    }
+    if let Some(v) = m.remote_write_batch_size {
+        s.remote_write.batch_size = count("metrics.remote_write_batch_size", v, 1..=100_000)?;
+    }
+    let h = f.history;
+    if let Some(v) = h.flush_interval_secs {
+        s.history.flush_interval = secs("history.flush_interval_secs", v, 1..=300)?;
+    }
+    if let Some(v) = h.raw_retention_hours {
+        s.history.raw_retention = hours("history.raw_retention_hours", v, 1..=48)?;
+    }
+    if let Some(v) = h.minute_retention_hours {
+        s.history.minute_retention = hours("history.minute_retention_hours", v, 1..=24 * 31)?;
+    }
+    if let Some(v) = h.hour_retention_days {
+        s.history.hour_retention = days("history.hour_retention_days", v, 1..=366)?;
+    }
+    if let Some(v) = h.day_retention_days {
+        s.history.day_retention = days("history.day_retention_days", v, 1..=3660)?;
     }
     if let Some(v) = f.auth.user {
         s.auth_user = Some(username("auth.user", &v)?);
@@ -179,6 +215,41 @@ fn check_across_keys(s: &Settings) -> Result<()> {
                 s.ws.ping_interval.as_secs()
             ),
         ));
+    }
+    let rw = &s.remote_write;
+    if rw.username.is_some() != rw.password.is_some() {
+        return Err(config_error(
+            "metrics.remote_write_username / metrics.remote_write_password",
+            "",
+            "both set (basic auth) or neither",
+        ));
+    }
+    if rw.username.is_some() && rw.bearer_token.is_some() {
+        return Err(config_error(
+            "metrics.remote_write_bearer_token",
+            "***",
+            "either basic auth or a bearer token, not both",
+        ));
+    }
+    let h = &s.history;
+    let tiers = [
+        ("history.raw_retention_hours", h.raw_retention),
+        ("history.minute_retention_hours", h.minute_retention),
+        ("history.hour_retention_days", h.hour_retention),
+        ("history.day_retention_days", h.day_retention),
+    ];
+    for pair in tiers.windows(2) {
+        if pair[1].1 < pair[0].1 {
+            return Err(config_error(
+                pair[1].0,
+                &format!("{} s", pair[1].1.as_secs()),
+                format!(
+                    "at least the retention of {} ({} s)",
+                    pair[0].0,
+                    pair[0].1.as_secs()
+                ),
+            ));
+        }
     }
     if s.metrics_listen == Some(s.listen) {
         return Err(config_error(

@@ -22,5 +22,8 @@ pub(crate) use endpoint::{validate as validate_endpoint, RawEndpoint, RawMonitor
 pub use endpoint::{EndpointConfig, EndpointKind, MonitorFlags};
 pub use load::CliOverrides;
 pub use secret::Secret;
-pub use settings::{LogFormat, LogLevel, PollingSettings, Settings, WsSettings};
+pub use settings::{
+    HistorySettings, LogFormat, LogLevel, PollingSettings, RemoteWriteSettings, Settings,
+    WsSettings,
+};
 pub use url::HttpUrl;

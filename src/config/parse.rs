@@ -161,6 +161,30 @@ pub(super) fn secs(key: &str, value: u64, range: RangeInclusive<u64>) -> Result<
     within(key, value, &range, "seconds").map(Duration::from_secs)
 }
 
+/// A whole number of hours within `range`.
+pub(super) fn hours(key: &str, value: u64, range: RangeInclusive<u64>) -> Result<Duration> {
+    within(key, value, &range, "hours").map(|h| Duration::from_secs(h * 3600))
+}
+
+/// A whole number of days within `range`.
+pub(super) fn days(key: &str, value: u64, range: RangeInclusive<u64>) -> Result<Duration> {
+    within(key, value, &range, "days").map(|d| Duration::from_secs(d * 86_400))
+}
+
+/// A credential for an outside service: non-empty, at most 4,096 printable characters; never
+/// echoed in errors.
+pub(super) fn secret(key: &str, value: Secret) -> Result<Secret> {
+    let v = value.expose();
+    if v.is_empty() || v.len() > 4096 || v.chars().any(char::is_control) {
+        return Err(config_error(
+            key,
+            "***",
+            "a non-empty value of at most 4096 printable characters",
+        ));
+    }
+    Ok(value)
+}
+
 /// A whole number of milliseconds within `range`.
 pub(super) fn millis(key: &str, value: u64, range: RangeInclusive<u64>) -> Result<Duration> {
     within(key, value, &range, "milliseconds").map(Duration::from_millis)

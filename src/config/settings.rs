@@ -28,6 +28,10 @@ pub struct Settings {
     pub auth_pass: Option<Secret>,
     /// Prometheus remote_write receiver (`metrics.remote_write_url`, `PULSE_REMOTE_WRITE_URL`).
     pub remote_write_url: Option<HttpUrl>,
+    /// Credentials and tuning of the remote_write sink (`metrics.remote_write_*`).
+    pub remote_write: RemoteWriteSettings,
+    /// Metrics history (`[history]`).
+    pub history: HistorySettings,
     /// Networks exempt from the webhook SSRF guard (`notifications.webhook_allowed_cidrs`,
     /// `PULSE_WEBHOOK_ALLOWED_CIDRS`).
     pub webhook_allowed_cidrs: Vec<Cidr>,
@@ -69,6 +73,39 @@ pub struct PollingSettings {
     pub connection_timeout: Duration,
     /// Interval agents are told to report at; also the base of agent staleness (30 s).
     pub agent_report_interval: Duration,
+}
+
+/// Remote_write credentials and tuning (the receiver URL is [`Settings::remote_write_url`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteWriteSettings {
+    /// Basic-auth user (`metrics.remote_write_username`); set together with the password.
+    pub username: Option<String>,
+    /// Basic-auth password (`metrics.remote_write_password`).
+    pub password: Option<Secret>,
+    /// Bearer token (`metrics.remote_write_bearer_token`); exclusive with basic auth.
+    pub bearer_token: Option<Secret>,
+    /// Longest wait before queued samples are sent (`metrics.remote_write_interval_secs`, 5 s).
+    pub interval: Duration,
+    /// Samples queued at most; the oldest are dropped beyond (`metrics.remote_write_queue_capacity`,
+    /// 100,000).
+    pub queue_capacity: usize,
+    /// Samples per request at most (`metrics.remote_write_batch_size`, 5,000).
+    pub batch_size: usize,
+}
+
+/// Metrics history: flush interval and tier retentions (upstream defaults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistorySettings {
+    /// Flush to disk this often: the most a crash loses (`history.flush_interval_secs`, 5 s).
+    pub flush_interval: Duration,
+    /// Raw samples (`history.raw_retention_hours`, 2 h).
+    pub raw_retention: Duration,
+    /// 1-minute rollups (`history.minute_retention_hours`, 24 h).
+    pub minute_retention: Duration,
+    /// 1-hour rollups (`history.hour_retention_days`, 7 d).
+    pub hour_retention: Duration,
+    /// 1-day rollups (`history.day_retention_days`, 90 d).
+    pub day_retention: Duration,
 }
 
 /// WebSocket session tuning.
@@ -148,6 +185,21 @@ impl Default for Settings {
             auth_user: None,
             auth_pass: None,
             remote_write_url: None,
+            remote_write: RemoteWriteSettings {
+                username: None,
+                password: None,
+                bearer_token: None,
+                interval: Duration::from_secs(5),
+                queue_capacity: 100_000,
+                batch_size: 5_000,
+            },
+            history: HistorySettings {
+                flush_interval: Duration::from_secs(5),
+                raw_retention: Duration::from_secs(2 * 3600),
+                minute_retention: Duration::from_secs(24 * 3600),
+                hour_retention: Duration::from_secs(7 * 86_400),
+                day_retention: Duration::from_secs(90 * 86_400),
+            },
             webhook_allowed_cidrs: Vec::new(),
             hosted_mode: false,
             multi_tenant_enabled: false,

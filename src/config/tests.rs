@@ -462,3 +462,64 @@ fn load_reads_the_file_named_by_flag_env_or_caller() {
     ));
     assert!(allowed.contains("larger than"), "{allowed}");
 }
+
+#[test]
+fn history_and_remote_write_keys_are_validated() {
+    let s = settings(
+        "[history]\nflush_interval_secs = 2\nraw_retention_hours = 6\nday_retention_days = 365\n\
+         [metrics]\nremote_write_url = \"http://127.0.0.1:9090/api/v1/write\"\n\
+         remote_write_bearer_token = \"tok\"\nremote_write_batch_size = 100\n",
+        &[],
+        CliOverrides::default(),
+    )
+    .unwrap();
+    assert_eq!(s.history.flush_interval, Duration::from_secs(2));
+    assert_eq!(s.history.raw_retention, Duration::from_secs(6 * 3600));
+    assert_eq!(s.history.day_retention, Duration::from_secs(365 * 86_400));
+    assert_eq!(s.remote_write.batch_size, 100);
+    assert!(s.remote_write.bearer_token.is_some());
+    assert!(
+        !format!("{s:?}").contains("tok\""),
+        "bearer token never in Debug"
+    );
+
+    for (text, key) in [
+        (
+            "[history]\nflush_interval_secs = 0",
+            "history.flush_interval_secs",
+        ),
+        (
+            "[history]\nraw_retention_hours = 49",
+            "history.raw_retention_hours",
+        ),
+        (
+            "[history]\nday_retention_days = 5",
+            "history.day_retention_days",
+        ),
+        (
+            "[history]\nminute_retention_hours = 1",
+            "history.minute_retention_hours",
+        ),
+        ("[history]\nbogus = 1", "history.bogus"),
+        (
+            "[metrics]\nremote_write_batch_size = 0",
+            "metrics.remote_write_batch_size",
+        ),
+        (
+            "[metrics]\nremote_write_password = \"\"",
+            "metrics.remote_write_password",
+        ),
+        (
+            "[metrics]\nremote_write_username = \"u\"",
+            "metrics.remote_write_username / metrics.remote_write_password",
+        ),
+        (
+            "[metrics]\nremote_write_username = \"u\"\nremote_write_password = \"p\"\n\
+             remote_write_bearer_token = \"t\"",
+            "metrics.remote_write_bearer_token",
+        ),
+    ] {
+        let (got, _, _) = config_err(settings(text, &[], CliOverrides::default()));
+        assert_eq!(got, key, "{text}");
+    }
+}

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod auth;
 pub mod errors;
 pub mod health;
+pub mod history;
 pub mod nodes;
 pub mod notifications;
 pub mod resources;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     truenas::configure(cfg);
     alerts::configure(cfg);
     notifications::configure(cfg);
+    history::configure(cfg);
     system::configure(cfg);
     ws::configure(cfg);
     ui::configure(cfg);

@@ -5,6 +5,7 @@
 //!                                               ├ agent-ingest (permanent)
 //!                                               ├ alert-engine (permanent)
 //!                                               ├ notifier (permanent)
+//!                                               ├ history-writer (permanent)
 //!                                               └ collectors (supervisor) ─ <kind>:<id> (one per endpoint)
 //! ```
 //! Collectors sit under their own supervisor so that an endpoint that keeps crashing is retried
@@ -31,6 +32,7 @@ use super::notifier::{self, Notifier};
 use super::registry::{self as registry_actor, ForgetSource, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
+use crate::history::{writer as history_writer, HistorySink, HistoryWriter};
 use crate::notify::SsrfGuard;
 use crate::store::Store;
 
@@ -63,6 +65,8 @@ pub struct TenantServices {
     pub store: Store,
     /// The webhook SSRF guard (from `PULSE_WEBHOOK_ALLOWED_CIDRS`).
     pub webhook_guard: SsrfGuard,
+    /// Where every tenant's history writer hands its samples.
+    pub history: HistorySink,
 }
 
 impl TenantHandle {
@@ -302,6 +306,7 @@ fn tenant_spec(tenant: TenantHandle, coalesce: Duration, services: TenantService
             alert_engine_spec(tenant.clone(), services.store.clone()),
             notifier_spec(tenant.clone(), services.clone()),
             collectors_spec(tenant.clone()),
+            history_writer_spec(tenant.clone(), services.history.clone()),
         ]
     })
 }
@@ -452,4 +457,21 @@ fn notifier_spec(tenant: TenantHandle, services: TenantServices) -> ChildSpec {
         },
     )
     .mailbox_capacity(notifier::MAILBOX_CAPACITY)
+}
+
+fn history_writer_spec(tenant: TenantHandle, history: HistorySink) -> ChildSpec {
+    ChildSpec::new(
+        "history-writer",
+        "history",
+        RestartPolicy::Permanent,
+        move |cx: ChildContext| {
+            let org: Arc<str> = Arc::from(tenant.org());
+            let subscription = tenant.hub().subscribe(history_writer::HUB_CAPACITY);
+            let sink = history.clone();
+            let (_, handle) =
+                cx.start_actor(|guard| HistoryWriter::new(org, sink, subscription, guard));
+            Ok(handle)
+        },
+    )
+    .mailbox_capacity(history_writer::MAILBOX_CAPACITY)
 }

@@ -164,6 +164,12 @@ impl Store {
         Ok(self.inner.db.generate_id()?)
     }
 
+    /// The sled database itself, for components that keep their own trees in it (the metrics
+    /// history store).
+    pub fn sled_db(&self) -> sled::Db {
+        self.inner.db.clone()
+    }
+
     /// The handle of one tree.
     pub(crate) fn tree(&self, tree: Tree) -> &sled::Tree {
         &self.inner.trees[tree as usize]

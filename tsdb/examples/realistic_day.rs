@@ -1,6 +1,7 @@
 //! Prints bytes/sample for a realistic day of 10 s samples (cpu %, memory bytes, network bytes/s,
 //! ±200 ms poll jitter): codec only (120-sample chunks, ms and 1 s timestamp resolution) and the
-//! whole store on sled (keys, heads, sled overhead) after a day of ingest with a flush every minute.
+//! whole store on sled (keys, WAL, sled overhead) after a day of ingest with a flush every 10 s
+//! (`FLUSH_ROUNDS=n`: every n × 10 s; `VERBOSE=1` prints the store's figures).
 //!
 //! `cargo run --release -p pulse-tsdb --example realistic_day [series_per_kind]`
 
@@ -51,18 +52,30 @@ fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, u64) {
             batch.push((key.as_str(), t, v));
         }
         db.append_batch(&batch);
-        if round % 6 == 5 {
+        if round % flush_every() == flush_every() - 1 {
             db.flush().expect("flush");
         }
     }
     db.flush().expect("flush");
     let stats = db.stats().expect("stats");
+    if std::env::var("VERBOSE").is_ok() {
+        println!("    {stats:?}");
+    }
     let n = stats.samples_written as f64;
     (
         stats.logical_bytes as f64 / n,
         stats.bytes_on_disk as f64 / n,
         stats.samples_written,
     )
+}
+
+/// Rounds (10 s each) between flushes: `FLUSH_ROUNDS` or 1 (the server flushes every 5 s).
+fn flush_every() -> usize {
+    std::env::var("FLUSH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 fn main() {
@@ -93,7 +106,10 @@ fn main() {
         combined[0] as f64 / (3.0 * samples),
         combined[1] as f64 / (3.0 * samples)
     );
-    println!("store bytes/sample (raw tier, 1 s resolution, flush every minute):");
+    println!(
+        "store bytes/sample (raw tier, 1 s resolution, flush every {} s):",
+        flush_every() * 10
+    );
     for kind in KINDS {
         let (logical, disk, n) = store_bytes(&[kind], series);
         println!("  {kind:<8?} logical {logical:.3}   sled on disk {disk:.3}   ({n} samples)");

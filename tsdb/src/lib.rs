@@ -4,15 +4,17 @@
 //! resources. Time is always a parameter (`now_ms`); the crate never reads a clock.
 //!
 //! * [`codec`] — Gorilla-style chunks: delta-of-delta timestamps, XOR (or exact-decimal) values.
-//! * [`Tsdb`] — per-series head chunks in memory, sealed chunks and heads persisted to sled on
-//!   [`Tsdb::flush`], incremental rollups into coarser tiers ([`Tsdb::rollup_step`]), retention
+//! * [`Tsdb`] — per-series head chunks in memory, persisted incrementally on [`Tsdb::flush`]
+//!   (WAL segments of the bits each head gained; sealed chunks once, in time-keyed bundles),
+//!   incremental rollups into coarser tiers ([`Tsdb::rollup_step`]), retention of whole windows
 //!   ([`Tsdb::retain_step`]) and downsampled range queries ([`Tsdb::query`], [`Tsdb::query_many`]).
 //!
 //! # Running it
 //! Append every poll with [`Tsdb::append_batch`] and [`Tsdb::flush`] every few seconds (the flush
-//! interval is the most a crash can lose). Every few minutes run [`Tsdb::rollup_step`] and then
-//! [`Tsdb::retain_step`] with a series budget (e.g. 1,000) until `done`, yielding in between, then
-//! flush. Each of these holds the store lock for at most one series at a time.
+//! interval is the most a crash can lose). Every minute or so run [`Tsdb::rollup_step`] with a
+//! series budget (e.g. 256) until `done`, flush, then [`Tsdb::retain_step`] until `done`. Each of
+//! these holds the store lock for at most one series at a time. After opening a store, run a
+//! rollup pass before relying on coarse tiers: open rollup heads are re-derived, not stored.
 //!
 //! # Decisions
 //! * **Ordering**: per series, a sample must be strictly newer than the last stored one; otherwise
@@ -22,17 +24,24 @@
 //!   [`TierSpec::resolution_ms`] (default 1 s). Poll jitter of ±200 ms costs ~14 bits per sample at
 //!   millisecond resolution but ~2 bits at 1 s, which is well below chart resolution. Set it to 1
 //!   for exact milliseconds.
-//! * **Durability**: a flush is one atomic `sled::Batch` followed by an fsync; chunk keys are written
-//!   once and never modified, a seal writes the sealed chunk and the new head together, rollup output
-//!   and its watermark land together, and retention only deletes data that a *persisted* watermark
-//!   has already rolled up. A `kill -9` therefore loses at most what was appended since the last
+//! * **Windows**: each tier's chunks are aligned to windows ([`TierSpec::max_chunk_span_ms`]: 30 min
+//!   raw, 1 h, 6 h, 7 d), so all series seal together and a window's chunks are written as a few
+//!   large values. sled 0.34 rewrites whole pages and only cleans log segments below 50 % live
+//!   data; scattered small chunk keys cost 2.3–3.7× their size on disk, time-keyed bundles
+//!   about 2× (measured, docs/performance.md).
+//! * **Durability**: a flush is one atomic `sled::Batch` followed by an fsync, and it writes only
+//!   what is new: the payload bits each raw head gained since the last flush (one WAL segment),
+//!   chunks sealed since (bundles), and deletions of segments no open head needs. Nothing is
+//!   rewritten. Rollup heads are not persisted: after a restart each rollup tier resumes at the
+//!   end of its sealed chunks and the next rollup pass re-derives the rest, which retention keeps
+//!   for that purpose (a finer window is deleted only once every series in it has the coarser
+//!   window durable). A `kill -9` therefore loses at most what was appended since the last
 //!   completed flush, and reopening needs no repair.
-//! * **Key layout and versions** (all in the sled tree [`TREE_NAME`]; `s` = u16 length + series key
-//!   bytes, `t` = tier byte, timestamps sign-flipped big-endian so byte order is time order):
+//! * **Key layout and versions** (all in the sled tree [`TREE_NAME`], see `store/keys.rs`):
 //!   `F` → store format version ([`STORE_FORMAT_VERSION`]) + tier resolutions (checked on open);
-//!   `N` → samples-written counter; `H s t` → open head chunk (rewritten by flush);
-//!   `W s t` → rollup watermark; `C s t start` → sealed chunk (immutable). Every chunk begins with
-//!   its codec version byte ([`codec::FORMAT_VERSION`]).
+//!   `N` → samples-written counter; `I id` → series key; `B tier window id` → bundle of chunks and
+//!   `X tier window id` → its index; `L seq part` → WAL segment. Every chunk begins with its codec
+//!   version byte ([`codec::FORMAT_VERSION`]).
 
 pub mod codec;
 mod error;

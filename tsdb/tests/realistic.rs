@@ -44,7 +44,7 @@ fn codec_bytes_per_sample(kind: Kind) -> f64 {
 
 #[test]
 fn codec_bytes_per_sample_on_a_realistic_day() {
-    let limits = [(Kind::Cpu, 1.45), (Kind::Memory, 1.6), (Kind::Network, 3.0)];
+    let limits = [(Kind::Cpu, 1.3), (Kind::Memory, 1.4), (Kind::Network, 2.6)];
     let mut total = 0.0;
     for (kind, limit) in limits {
         let b = codec_bytes_per_sample(kind);
@@ -53,7 +53,7 @@ fn codec_bytes_per_sample_on_a_realistic_day() {
         total += b;
     }
     println!("codec combined: {:.3} bytes/sample", total / 3.0);
-    assert!(total / 3.0 <= 2.0);
+    assert!(total / 3.0 <= 1.75);
 }
 
 #[test]
@@ -93,5 +93,5 @@ fn store_bytes_per_sample_on_a_realistic_day() {
         stats.samples_written, stats.chunks
     );
     assert_eq!(stats.samples_written, 3 * SERIES * DAY_SAMPLES as u64);
-    assert!(logical <= 2.4, "{logical}");
+    assert!(logical <= 1.9, "{logical}");
 }

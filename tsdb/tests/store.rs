@@ -158,9 +158,11 @@ proptest! {
         let now = t + 1;
         db.rollup(now).unwrap();
         db.flush().unwrap();
-        // Re-open to also check that rolled-up state persists.
+        // Re-open: sealed rollup windows persist, open rollup heads are re-derived from the raw
+        // tier by the next pass, with the same result.
         drop(db);
         let db = open(&dir, TierConfig { late_tolerance_ms: 0, ..small_chunks() });
+        db.rollup(now).unwrap();
         for (tier, width) in [(1usize, MIN), (2, HOUR)] {
             let until = now.div_euclid(width) * width;
             let want = reference(&samples, width, until);
@@ -288,9 +290,13 @@ fn retention_deletes_old_chunks_keeps_new_and_waits_for_rollup() {
     let p = db.retain(end).unwrap();
     assert!(p.done && p.chunks_deleted > 0);
     let stats = db.stats().unwrap();
+    // Raw windows ending by now − 2 h went (8 windows of 30 min, 6 chunks each); the flush after
+    // the rollup sealed six 1-hour minute-tier windows of 60 rows, 2 chunks each, and the rollup
+    // sealed the raw head, whose window is over.
+    assert_eq!((p.bundles_deleted, p.chunks_deleted), (8, 48));
     assert_eq!(
         stats.chunks,
-        chunks_before - p.chunks_deleted as u64 + 6 * 60 / 30 - 1,
+        chunks_before - p.chunks_deleted as u64 + 12 + 1,
         "{chunks_before} {p:?}"
     );
     // Everything from the last 2 h is still there at full resolution...
@@ -460,4 +466,65 @@ fn concurrent_appends_flushes_and_maintenance_lose_nothing() {
         assert_eq!(pts.len(), 2000, "writer {w}");
         assert!(pts.iter().enumerate().all(|(i, p)| p.value == i as f64));
     }
+}
+
+#[test]
+fn flushes_write_only_new_samples_and_sealing_frees_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, TierConfig::default());
+    let keys: Vec<String> = (0..300).map(|s| format!("org/r{s}/cpu")).collect();
+    let value = |s: usize, round: i64| ((s as i64 * 37 + round * 11) % 10_000) as f64 / 100.0;
+    for round in 0..60i64 {
+        for (s, k) in keys.iter().enumerate() {
+            db.append(k, T0 + round * 10_000, value(s, round)).unwrap();
+        }
+        let f = db.flush().unwrap();
+        assert_eq!((f.heads, f.chunks), (300, 0), "round {round}");
+        if round > 0 {
+            // Only the bits added since the last flush: a few bytes per sample, however long
+            // the heads have grown.
+            assert!(f.bytes < 300 * 8 + 200, "round {round}: {f:?}");
+        }
+    }
+    assert_eq!(db.stats().unwrap().segments, 60);
+    // The next 30-minute window seals every head: the chunks go out in bundles and every
+    // segment before the new heads' first run is deleted in the same batch.
+    for (s, k) in keys.iter().enumerate() {
+        db.append(k, T0 + 30 * MIN, value(s, 60)).unwrap();
+    }
+    let f = db.flush().unwrap();
+    assert_eq!((f.chunks, f.segments_deleted), (300, 60), "{f:?}");
+    assert!(f.bundles >= 1);
+    let stats = db.stats().unwrap();
+    assert_eq!((stats.segments, stats.chunks, stats.heads), (1, 300, 300));
+    drop(db);
+    let db = open(&dir, TierConfig::default());
+    for (s, k) in keys.iter().enumerate() {
+        let pts = db.query(k, T0, T0 + HOUR, 0, T0 + HOUR).unwrap();
+        assert_eq!(pts.len(), 61, "{k}");
+        assert_eq!(pts[60].value, value(s, 60));
+        assert_eq!(pts[59].ts, T0 + 59 * 10_000);
+    }
+}
+
+#[test]
+fn idle_heads_are_sealed_so_they_pin_no_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, TierConfig::default());
+    db.append("idle", T0, 1.0).unwrap();
+    db.append("busy", T0, 1.0).unwrap();
+    db.flush().unwrap();
+    // Only "busy" keeps reporting; once its samples are a window (plus the lateness allowance)
+    // past the idle head's window, a flush seals the idle head.
+    let mut t = T0;
+    while t < T0 + 32 * MIN {
+        t += 10_000;
+        db.append("busy", t, 2.0).unwrap();
+        db.flush().unwrap();
+    }
+    let stats = db.stats().unwrap();
+    assert_eq!(stats.heads, 1, "{stats:?}");
+    // Both heads now started in the current window: only its segments are left.
+    assert!(stats.segments <= 13, "{stats:?}");
+    assert_eq!(db.query("idle", T0, t, 0, t).unwrap().len(), 1);
 }

@@ -53,6 +53,49 @@ impl BitWriter {
         self.buf.len() + self.used.div_ceil(8) as usize
     }
 
+    /// Number of bits written.
+    pub(crate) fn bit_len(&self) -> usize {
+        self.buf.len() * 8 + self.used as usize
+    }
+
+    /// The bits `from..to` (of those written), packed most-significant first and zero-padded.
+    /// Out-of-range bounds are clamped.
+    pub(crate) fn copy_bits(&self, from: usize, to: usize) -> Vec<u8> {
+        let to = to.min(self.bit_len());
+        if from >= to {
+            return Vec::new();
+        }
+        let first = from / 8;
+        let mut bytes = Vec::with_capacity((to - first * 8).div_ceil(8) + 8);
+        if first < self.buf.len() {
+            bytes.extend_from_slice(&self.buf[first..]);
+        }
+        let tail = self.acc.to_be_bytes();
+        let skip_tail = first.saturating_sub(self.buf.len());
+        bytes.extend_from_slice(&tail[skip_tail..self.used.div_ceil(8) as usize]);
+        let mut r = BitReader::new(&bytes);
+        let mut out = BitWriter::default();
+        // In range by construction: `bytes` holds every bit from `first * 8` to `bit_len`.
+        let _ = r.read_bits((from - first * 8) as u32);
+        out.append_reader(&mut r, to - from);
+        let mut packed = Vec::with_capacity(out.byte_len());
+        out.append_to(&mut packed);
+        packed
+    }
+
+    /// Copies `n` bits from `r` (stopping early if it runs out).
+    pub(crate) fn append_reader(&mut self, r: &mut BitReader<'_>, n: usize) {
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(56) as u32;
+            let Ok(v) = r.read_bits(take) else {
+                return;
+            };
+            self.write_bits(v, take);
+            left -= take as usize;
+        }
+    }
+
     /// Appends the written bits to `out`, zero-padding the final partial byte.
     pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.buf);
@@ -135,9 +178,11 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads a unary prefix: counts consecutive `1` bits, stopping at a `0` (consumed) or after `max`
-    /// ones (no terminator is read then). Returns the number of ones.
+    /// ones (no terminator is read then). Returns the number of ones. `max` must be at most 57:
+    /// that is what one peeked word is guaranteed to hold.
     #[inline]
     pub(crate) fn read_unary(&mut self, max: u32) -> Result<u32> {
+        debug_assert!(max <= 57);
         let ones = (!self.peek_word()).leading_zeros().min(max);
         let consumed = if ones < max { ones + 1 } else { max };
         if self.remaining() < consumed as usize {
@@ -181,6 +226,32 @@ mod tests {
                 prop_assert_eq!(r.read_bits(n).unwrap(), v & mask);
             }
             prop_assert!(r.finish().is_ok());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn copied_ranges_concatenate_to_the_whole(fields in proptest::collection::vec((any::<u64>(), 0u32..=64), 0..60),
+                                                  cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..5)) {
+            let mut w = BitWriter::default();
+            for &(v, n) in &fields {
+                w.write_bits(v, n);
+            }
+            let total = w.bit_len();
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c.index(total + 1)).collect();
+            bounds.push(0);
+            bounds.push(total);
+            bounds.sort_unstable();
+            let mut joined = BitWriter::default();
+            for pair in bounds.windows(2) {
+                let part = w.copy_bits(pair[0], pair[1]);
+                joined.append_reader(&mut BitReader::new(&part), pair[1] - pair[0]);
+            }
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            w.append_to(&mut a);
+            joined.append_to(&mut b);
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(joined.bit_len(), total);
         }
     }
 

@@ -1,9 +1,9 @@
 //! Chunk framing: header plus one interleaved bit stream of timestamps and value columns.
 //!
-//! Layout (format version 1):
+//! Layout (format version 2: adaptive Rice deltas in decimal mode):
 //!
 //! ```text
-//! byte 0      format version (1)
+//! byte 0      format version (2)
 //! byte 1      number of value columns (1..=4)
 //! uvarint     time unit in ms (timestamps are stored as ticks = floor(ts / unit))
 //! uvarint     sample count
@@ -23,7 +23,7 @@ use super::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
 use crate::error::{Result, TsdbError};
 
 /// Chunk format version written by this build.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 /// Maximum number of value columns in one chunk (avg, min, max, count for rollups).
 pub const MAX_COLUMNS: usize = 4;
 
@@ -139,6 +139,22 @@ impl ChunkEncoder {
         header.len() + self.bits.byte_len()
     }
 
+    /// Bits of sample data written so far (the payload after the header).
+    pub fn bit_len(&self) -> usize {
+        self.bits.bit_len()
+    }
+
+    /// Payload bits `from..to`, packed and zero-padded: with [`assemble_chunk`] this persists a
+    /// head incrementally (only the bits added since the last flush).
+    pub fn payload_bits(&self, from: usize, to: usize) -> Vec<u8> {
+        self.bits.copy_bits(from, to)
+    }
+
+    /// The first sample's tick (timestamp / unit), the header field payload bits depend on.
+    pub fn first_tick(&self) -> i64 {
+        self.first_tick
+    }
+
     /// Appends the encoded chunk to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         self.write_header(out);
@@ -151,6 +167,29 @@ impl ChunkEncoder {
         self.write_to(&mut out);
         out
     }
+}
+
+/// Builds a chunk from its parts: header fields plus payload pieces `(bytes, bit count)` in order
+/// (as [`ChunkEncoder::payload_bits`] produced them). The result decodes like the original chunk.
+pub fn assemble_chunk(
+    columns: usize,
+    unit_ms: i64,
+    count: u32,
+    first_tick: i64,
+    pieces: &[(&[u8], usize)],
+) -> Vec<u8> {
+    let mut bits = BitWriter::default();
+    for (bytes, n) in pieces {
+        bits.append_reader(&mut BitReader::new(bytes), *n);
+    }
+    let mut out = Vec::with_capacity(24 + bits.byte_len());
+    out.push(FORMAT_VERSION);
+    out.push(columns as u8);
+    put_uvarint(&mut out, unit_ms.max(1) as u64);
+    put_uvarint(&mut out, u64::from(count));
+    put_ivarint(&mut out, first_tick);
+    bits.append_to(&mut out);
+    out
 }
 
 /// Streaming decoder over an encoded chunk. It never panics on malformed input.
@@ -387,6 +426,33 @@ mod tests {
                 let row: Vec<u64> = decoded.values[i * 4..i * 4 + 4].iter().map(|v| v.to_bits()).collect();
                 prop_assert_eq!(row, vec![a.to_bits(), b.to_bits(), c.to_bits(), d.to_bits()]);
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn assembled_pieces_decode_like_the_whole(samples in proptest::collection::vec((0i64..1_000_000, any_f64()), 1..200),
+                                                  cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..4)) {
+            let mut enc = ChunkEncoder::new(1, 1000).unwrap();
+            let mut t = 1_700_000_000_000i64;
+            let mut marks = vec![(0usize, 0usize)];
+            let mut cut_at: Vec<usize> = cuts.iter().map(|c| c.index(samples.len())).collect();
+            cut_at.sort_unstable();
+            for (i, &(dt, v)) in samples.iter().enumerate() {
+                t += dt;
+                enc.push(t, &[v]).unwrap();
+                if cut_at.contains(&(i + 1)) {
+                    marks.push((i + 1, enc.bit_len()));
+                }
+            }
+            marks.push((samples.len(), enc.bit_len()));
+            let pieces: Vec<(Vec<u8>, usize)> = marks
+                .windows(2)
+                .map(|w| (enc.payload_bits(w[0].1, w[1].1), w[1].1 - w[0].1))
+                .collect();
+            let refs: Vec<(&[u8], usize)> = pieces.iter().map(|(b, n)| (b.as_slice(), *n)).collect();
+            let whole = assemble_chunk(1, 1000, samples.len() as u32, enc.first_tick(), &refs);
+            prop_assert_eq!(whole, enc.to_bytes());
         }
     }
 

@@ -7,8 +7,9 @@ mod bits;
 mod chunk;
 mod timestamps;
 mod values;
-mod varint;
+pub(crate) mod varint;
 
 pub use chunk::{
-    decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION, MAX_COLUMNS,
+    assemble_chunk, decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION,
+    MAX_COLUMNS,
 };

@@ -7,18 +7,22 @@
 //!   bits = new window. Exact for every bit pattern (NaN payloads, ±Inf, −0.0).
 //! * **Decimal** (`1` + 4-bit exponent `e`): values that are exactly `n / 10^e` for an integer
 //!   `|n| ≤ 2^53` (what collectors produce when they round to a few decimals, and every integral
-//!   counter or byte gauge) are coded as the integer `n`, delta to the previous integer, in unary-
-//!   prefixed buckets: `0` same, `10`+5, `110`+8, `1110`+13, `11110`+20, `111110`+26, `1111110`+32,
-//!   `11111110`+64 bits. Two escapes keep it lossless: `111111110` + 4-bit exponent + 64-bit integer
-//!   switches to a new exponent, and `111111111` + 64 raw bits stores a value that has no decimal
-//!   form (NaN, −0.0, 1/3) without changing the integer state. A value qualifies only if decoding
-//!   reproduces its exact bits.
+//!   counter or byte gauge) are coded as the integer `n`, as a delta to the previous integer:
+//!   `0` = same integer; `1` + an adaptive Exp-Golomb code of `z = zigzag(delta) − 1`: with
+//!   `m = (z >> k) + 1` of bit length `L`, `L − 1` ones and a zero, the `L − 1` low bits of `m`,
+//!   then the `k` low bits of `z`. `k` follows the running average bit length of recent non-zero
+//!   deltas (see `Rice`), so a noisy 2-decimal percentage costs ~10 bits and a jump of a byte
+//!   gauge ~k + 3, while a delta far above the recent ones costs only twice its extra bits (no
+//!   unary blow-up). The first integer of a chunk is coded against 0 and does not adapt `k`. A prefix of 48 ones is an escape followed by a
+//!   2-bit kind: `00` + 64-bit `z` (a delta beyond 2^46·2^k), `01` + 4-bit exponent + 64-bit
+//!   integer (switch to a new exponent), `10` + 64 raw bits (a value with no decimal form — NaN,
+//!   −0.0, 1/3 — which leaves the integer state unchanged).
+//!   A value qualifies only if decoding reproduces its exact bits.
 //!
 //! Decimal mode is what makes 1-decimal percentages cost ~1 byte instead of ~6 (their XORs have
 //! ~50 meaningful bits because 0.1 is not a binary fraction).
 
 use super::bits::{BitReader, BitWriter};
-use super::timestamps::{fits_signed, sign_extend};
 use crate::error::{Result, TsdbError};
 
 /// Largest decimal exponent (4 bits).
@@ -28,12 +32,62 @@ const MAX_DECIMAL: f64 = 9_007_199_254_740_992.0;
 const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
-/// Payload widths of the decimal delta buckets, indexed by unary prefix length.
-const DELTA_BITS: [u32; 8] = [0, 5, 8, 13, 20, 26, 32, 64];
-/// Unary prefix length of the rescale escape.
-const RESCALE: u32 = 8;
-/// Unary prefix length of the raw escape (no terminator).
-const RAW: u32 = 9;
+/// A unary prefix of this many ones is an escape (valid prefixes have at most 46; the bit reader
+/// sees at most 57 bits at once).
+const ESCAPE_Q: u32 = 48;
+/// Quotients from this on are sent as escapes.
+const MAX_Q: u64 = 1 << 46;
+/// Escape kinds (2 bits after the escape prefix).
+const ESC_BIG: u64 = 0;
+const ESC_RESCALE: u64 = 1;
+const ESC_RAW: u64 = 2;
+/// Adaptive code parameter (identical in encoder and decoder): a running average of the bit
+/// length of recent non-zero deltas, in 1/16 bits, moving a quarter of the way to each new one.
+/// Working in the log domain follows magnitude jumps (a burst starting or ending) within a few
+/// samples and tracks the median of heavy-tailed deltas rather than their mean.
+#[derive(Debug, Clone, Copy)]
+struct Rice {
+    /// Average bit length × 16.
+    bits16: u32,
+}
+
+impl Rice {
+    const START: Rice = Rice { bits16: 4 * 16 };
+
+    /// The Exp-Golomb order: the average bit length less one.
+    #[inline]
+    fn k(&self) -> u32 {
+        ((self.bits16 + 8) >> 4).saturating_sub(1).min(58)
+    }
+
+    #[inline]
+    fn update(&mut self, z: u64) {
+        let target = (64 - z.leading_zeros()) * 16;
+        let cur = self.bits16;
+        self.bits16 = if target >= cur {
+            cur + (target - cur) / 4
+        } else {
+            cur - (cur - target) / 4
+        };
+    }
+}
+
+#[inline]
+fn zigzag(d: i64) -> u64 {
+    ((d << 1) ^ (d >> 63)) as u64
+}
+
+#[inline]
+fn unzigzag(z: u64) -> i64 {
+    ((z >> 1) as i64) ^ -((z & 1) as i64)
+}
+
+/// Writes the escape prefix and kind.
+#[inline]
+fn write_escape(w: &mut BitWriter, kind: u64) {
+    w.write_bits((1u64 << ESCAPE_Q) - 1, ESCAPE_Q);
+    w.write_bits(kind, 2);
+}
 
 /// The value decimal mode decodes for integer `n` at exponent `e`.
 #[inline]
@@ -73,6 +127,7 @@ enum EncMode {
     Decimal {
         exp: u8,
         prev: i64,
+        rice: Rice,
     },
 }
 
@@ -98,8 +153,15 @@ impl ValueEncoder {
             EncMode::Unset => match find_exponent(v, None) {
                 Some((exp, n)) => {
                     w.write_bits(0b1_0000 | u64::from(exp), 5);
-                    write_delta(w, n);
-                    self.mode = EncMode::Decimal { exp, prev: n };
+                    // The first integer is coded against 0 without adapting `k`: its size says
+                    // nothing about the deltas that follow.
+                    let mut first = Rice::START;
+                    write_delta(w, n, &mut first);
+                    self.mode = EncMode::Decimal {
+                        exp,
+                        prev: n,
+                        rice: Rice::START,
+                    };
                 }
                 None => {
                     w.write_bit(false);
@@ -121,18 +183,21 @@ impl ValueEncoder {
             EncMode::Decimal {
                 ref mut exp,
                 ref mut prev,
+                ref mut rice,
             } => {
                 if let Some(n) = to_decimal(v, *exp) {
-                    write_delta(w, n.wrapping_sub(*prev));
+                    write_delta(w, n.wrapping_sub(*prev), rice);
                     *prev = n;
                 } else if let Some((e, n)) = find_exponent(v, Some(*exp)) {
-                    w.write_bits(((1u64 << RESCALE) - 1) << 1, RESCALE + 1);
+                    w.write_bit(true);
+                    write_escape(w, ESC_RESCALE);
                     w.write_bits(u64::from(e), 4);
                     w.write_bits(n as u64, 64);
                     *exp = e;
                     *prev = n;
                 } else {
-                    w.write_bits((1u64 << RAW) - 1, RAW);
+                    w.write_bit(true);
+                    write_escape(w, ESC_RAW);
                     w.write_bits(v.to_bits(), 64);
                 }
             }
@@ -140,28 +205,31 @@ impl ValueEncoder {
     }
 }
 
+/// `0` for an unchanged integer, else `1` + the adaptive Exp-Golomb code of `zigzag(delta) − 1`.
 #[inline]
-fn write_delta(w: &mut BitWriter, delta: i64) {
+fn write_delta(w: &mut BitWriter, delta: i64, rice: &mut Rice) {
     if delta == 0 {
         w.write_bit(false);
         return;
     }
-    for (ones, &bits) in DELTA_BITS.iter().enumerate().skip(1) {
-        let ones = ones as u32;
-        if bits == 64 {
-            w.write_bits(((1u64 << ones) - 1) << 1, ones + 1);
-            w.write_bits(delta as u64, 64);
-            return;
+    w.write_bit(true);
+    let z = zigzag(delta) - 1;
+    let k = rice.k();
+    let q = z >> k;
+    if q < MAX_Q {
+        let m = q + 1;
+        let len = 64 - m.leading_zeros();
+        // len − 1 ones and a zero, then m without its top bit.
+        w.write_bits(((1u64 << (len - 1)) - 1) << 1, len);
+        w.write_bits(m, len - 1);
+        if k > 0 {
+            w.write_bits(z, k);
         }
-        if fits_signed(delta, bits) {
-            let prefix = ((1u64 << ones) - 1) << 1;
-            w.write_bits(
-                (prefix << bits) | (delta as u64 & ((1u64 << bits) - 1)),
-                ones + 1 + bits,
-            );
-            return;
-        }
+    } else {
+        write_escape(w, ESC_BIG);
+        w.write_bits(z, 64);
     }
+    rice.update(z);
 }
 
 #[inline]
@@ -199,6 +267,7 @@ enum DecMode {
     Decimal {
         exp: u8,
         prev: i64,
+        rice: Rice,
     },
 }
 
@@ -221,16 +290,22 @@ impl ValueDecoder {
     #[inline]
     pub(crate) fn next(&mut self, r: &mut BitReader<'_>) -> Result<f64> {
         if let DecMode::Unset = self.mode {
-            self.mode = if r.read_bit()? {
-                DecMode::Decimal {
+            if r.read_bit()? {
+                self.mode = DecMode::Decimal {
                     exp: r.read_bits(4)? as u8,
                     prev: 0,
+                    rice: Rice::START,
+                };
+                let v = self.next(r)?;
+                // The first integer does not adapt `k` (see the encoder).
+                if let DecMode::Decimal { ref mut rice, .. } = self.mode {
+                    *rice = Rice::START;
                 }
-            } else {
-                DecMode::Xor {
-                    prev: 0,
-                    window: None,
-                }
+                return Ok(v);
+            }
+            self.mode = DecMode::Xor {
+                prev: 0,
+                window: None,
             };
         }
         match self.mode {
@@ -244,26 +319,31 @@ impl ValueDecoder {
             DecMode::Decimal {
                 ref mut exp,
                 ref mut prev,
+                ref mut rice,
             } => {
-                let ones = r.read_unary(RAW)?;
-                if ones == RAW {
-                    return Ok(f64::from_bits(r.read_bits(64)?));
+                if !r.read_bit()? {
+                    return Ok(from_decimal(*prev, *exp));
                 }
-                if ones == RESCALE {
-                    *exp = r.read_bits(4)? as u8;
-                    *prev = r.read_bits(64)? as i64;
+                let ones = r.read_unary(ESCAPE_Q)?;
+                let z = if ones < ESCAPE_Q {
+                    let m = (1u64 << ones) | r.read_bits(ones)?;
+                    let k = rice.k();
+                    let low = if k > 0 { r.read_bits(k)? } else { 0 };
+                    ((m - 1) << k) | low
                 } else {
-                    let bits = DELTA_BITS[ones as usize];
-                    if bits != 0 {
-                        let raw = r.read_bits(bits)?;
-                        let delta = if bits == 64 {
-                            raw as i64
-                        } else {
-                            sign_extend(raw, bits)
-                        };
-                        *prev = prev.wrapping_add(delta);
+                    match r.read_bits(2)? {
+                        ESC_BIG => r.read_bits(64)?,
+                        ESC_RESCALE => {
+                            *exp = r.read_bits(4)? as u8;
+                            *prev = r.read_bits(64)? as i64;
+                            return Ok(from_decimal(*prev, *exp));
+                        }
+                        ESC_RAW => return Ok(f64::from_bits(r.read_bits(64)?)),
+                        _ => return Err(TsdbError::Corrupt("unknown decimal escape")),
                     }
-                }
+                };
+                rice.update(z);
+                *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
                 Ok(from_decimal(*prev, *exp))
             }
             DecMode::Unset => Err(TsdbError::Corrupt("value column without mode")),

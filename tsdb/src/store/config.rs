@@ -16,20 +16,33 @@ pub struct TierSpec {
     /// Tier 0 (raw): timestamps are rounded to the nearest multiple of this (1 = exact ms).
     /// Tiers ≥ 1: rollup bucket width; must be a multiple of the previous tier's resolution.
     pub resolution_ms: i64,
-    /// Data older than `now − retention_ms` is deleted by [`crate::Tsdb::retain`], whole chunks at a
-    /// time (so up to one chunk span longer is kept). Also drives query tier selection.
+    /// Data older than `now − retention_ms` is deleted by [`crate::Tsdb::retain`], whole windows at
+    /// a time (so up to one window longer is kept, and a finer tier is kept until the coarser
+    /// tier's window holding its rollup is sealed). Also drives query tier selection.
     pub retention_ms: i64,
-    /// A head chunk is sealed before it would span more than this.
+    /// Window length: chunks are aligned to multiples of it (a sample of a later window seals the
+    /// head), and a window's chunks of all series are written together as bundles.
     pub max_chunk_span_ms: i64,
 }
 
 impl TierSpec {
-    /// A tier whose chunks span at most a quarter of its retention (retention granularity 25 %).
+    /// A tier with the default window for its resolution: 30 min for raw samples, 1 h for minute
+    /// rollups, 6 h for hourly and 7 d for daily ones (at most half the retention). Short windows
+    /// of the rollup tiers bound how long the finer tier must outlive its retention.
     pub fn new(resolution_ms: i64, retention_ms: i64) -> Self {
+        let window = if resolution_ms < MINUTE {
+            30 * MINUTE
+        } else if resolution_ms < HOUR {
+            HOUR
+        } else if resolution_ms < DAY {
+            6 * HOUR
+        } else {
+            7 * DAY
+        };
         TierSpec {
             resolution_ms,
             retention_ms,
-            max_chunk_span_ms: (retention_ms / 4).max(resolution_ms),
+            max_chunk_span_ms: window.min(retention_ms / 2).max(resolution_ms),
         }
     }
 }
@@ -46,12 +59,13 @@ pub struct TierConfig {
     pub max_chunk_samples: u32,
     /// Rollup only finalizes buckets that ended at least this long before `now`, so slightly late
     /// samples still make it into the rollup. Samples older than a finalized bucket stay raw-only.
+    /// A flush also seals raw heads whose window ended this long before the newest sample.
     pub late_tolerance_ms: i64,
 }
 
 impl Default for TierConfig {
     /// Upstream defaults: raw 2 h (timestamps at 1 s resolution), 1-minute 24 h, 1-hour 7 d,
-    /// 1-day 90 d; 120 samples per chunk; 1 minute lateness allowance.
+    /// 1-day 90 d; at most 1,024 samples per chunk; 1 minute lateness allowance.
     fn default() -> Self {
         TierConfig {
             tiers: vec![
@@ -60,7 +74,7 @@ impl Default for TierConfig {
                 TierSpec::new(HOUR, 7 * DAY),
                 TierSpec::new(DAY, 90 * DAY),
             ],
-            max_chunk_samples: 120,
+            max_chunk_samples: 1024,
             late_tolerance_ms: MINUTE,
         }
     }

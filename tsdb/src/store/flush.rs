@@ -1,135 +1,365 @@
-//! Persisting dirty in-memory state to sled in one atomic batch.
+//! Persisting in-memory state to sled in one atomic batch.
 //!
-//! A flush snapshots, under the store lock, every dirty head (rewritten whole under its `H` key),
-//! every chunk sealed since the last flush (`C` keys, written once and never modified), every
-//! changed rollup watermark (`W`), the deletions of series retention removed, and the samples
-//! counter. It then applies them as **one** `sled::Batch` (atomic, also across a crash) and fsyncs,
-//! without holding the store lock, and finally acknowledges what it wrote. A crash therefore leaves
-//! the state of some completed flush: seal + new head, and rollup output + its watermark, are never
-//! split.
+//! A flush, under the store lock, first seals heads whose window is over (raw heads whose window
+//! ended `late_tolerance_ms` before the newest sample, rollup heads whose window the rollup
+//! watermark has passed), then snapshots:
+//! * every chunk sealed since the last flush, packed per tier window into bundles (`B` + index `X`,
+//!   written once, never modified);
+//! * one WAL segment (`L`) with the payload bits each raw head gained since the last flush;
+//! * deletions of WAL segments no open head needs any more, of `I` records of forgotten series,
+//!   and the new `I` records and the samples counter.
 //!
-//! Disk space caveat (measured): sled 0.34 does not promptly reclaim the log space of overwritten
-//! values, so its file grows roughly by the bytes each flush writes (≈ one head per changed series).
-//! Flushing 10,000 series every 10 s grew the file ~1.2 MB per flush. Prefer a longer flush
-//! interval for large fleets until heads are persisted as a write-ahead log instead of rewrites.
+//! It applies them as **one** `sled::Batch` (atomic, also across a crash) and fsyncs without
+//! holding the store lock, then acknowledges what it wrote. Nothing is ever rewritten: the bytes a
+//! flush writes are proportional to the samples appended since the previous one (plus sealed
+//! chunks once), so sled's file no longer grows with every flush of an unchanged head.
+//!
+//! Rollup heads are not persisted at all: they are re-derived from the finer tier after a restart
+//! (see open.rs), and retention keeps the finer tier until the coarser window is sealed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{encode_ts, series_tier_key, with_ts, CHUNK, COUNTERS_KEY, HEAD, WATERMARK};
-use super::{lock, Tsdb};
+use super::bundle::{self, Entry};
+use super::keys::{bundle_key, segment_key, series_key, BUNDLE, COUNTERS_KEY, INDEX};
+use super::series::TierState;
+use super::wal::{self, Run};
+use super::{lock, BundleMeta, Inner, Tsdb};
 use crate::error::Result;
 
 /// What a [`Tsdb::flush`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlushSummary {
-    /// Head chunks written or deleted.
+    /// Raw heads with new samples written to the WAL.
     pub heads: usize,
     /// Sealed chunks written.
     pub chunks: usize,
+    /// Bundles written.
+    pub bundles: usize,
+    /// WAL segments deleted.
+    pub segments_deleted: usize,
     /// Bytes of keys and values written.
     pub bytes: usize,
 }
 
-/// What to mark clean once the batch is durable.
-struct Ack {
-    key: Box<[u8]>,
-    id: u64,
-    tier: usize,
-    head_version: u64,
-    watermark: Option<i64>,
-    last_sealed_seq: Option<u64>,
+/// A chunk copied out for writing.
+struct Sealed {
+    series: u32,
+    tier: u8,
+    window: i64,
+    start: i64,
+    end: i64,
+    complete: bool,
+    bytes: Arc<[u8]>,
+    seq: u64,
+}
+
+/// A written bundle, to acknowledge.
+struct WrittenBundle {
+    id: u32,
+    meta: BundleMeta,
+    /// `(series, pending seq, located)` of each chunk.
+    chunks: Vec<(u32, u64, bundle::Located)>,
+}
+
+/// A WAL run, to acknowledge.
+struct WalAck {
+    series: u32,
+    head_gen: u64,
+    samples: u32,
+    bits: usize,
+    new_head: bool,
+}
+
+/// Everything a flush writes, collected under the lock.
+struct Plan {
+    batch: sled::Batch,
+    summary: FlushSummary,
+    bundles: Vec<WrittenBundle>,
+    wal: Vec<WalAck>,
+    segment: Option<(u64, u16)>,
+    delete_segments: Vec<u64>,
+    new_ids: usize,
+    removed_ids: usize,
+    samples_written: u64,
 }
 
 impl Tsdb {
     /// Makes everything appended, rolled up or dropped so far durable (one sled batch + fsync).
-    /// After it returns, a crash loses nothing that preceded the call. Cost is proportional to the
-    /// number of series changed since the last flush (each dirty head is rewritten whole, ≤ one
-    /// chunk). Appends proceed concurrently while the batch is written.
+    /// After it returns, a crash loses nothing that preceded the call. Appends proceed
+    /// concurrently while the batch is written.
     pub fn flush(&self) -> Result<FlushSummary> {
         let _serial = lock(&self.flush_lock);
-        let mut batch = sled::Batch::default();
-        let mut summary = FlushSummary::default();
-        let mut acks = Vec::new();
-        let tiers = self.config.tiers.len();
-        let (removed, samples_written) = {
-            let inner = lock(&self.inner);
-            for key in &inner.removed {
-                for tier in 0..tiers {
-                    batch.remove(series_tier_key(HEAD, key, tier));
-                    batch.remove(series_tier_key(WATERMARK, key, tier));
-                }
-            }
-            for (key, state) in &inner.series {
-                for (tier, t) in state.tiers.iter().enumerate() {
-                    let head_dirty = t.head_version != t.flushed_version;
-                    let wm_dirty = t.watermark != t.flushed_watermark;
-                    if !head_dirty && !wm_dirty && t.sealed.is_empty() {
-                        continue;
-                    }
-                    if !t.sealed.is_empty() {
-                        let prefix = series_tier_key(CHUNK, key, tier);
-                        for p in &t.sealed {
-                            summary.chunks += 1;
-                            summary.bytes += prefix.len() + 8 + p.bytes.len();
-                            batch.insert(with_ts(&prefix, p.start), &*p.bytes);
-                        }
-                    }
-                    if head_dirty {
-                        let hk = series_tier_key(HEAD, key, tier);
-                        summary.heads += 1;
-                        if t.head.is_empty() {
-                            batch.remove(hk);
-                        } else {
-                            let bytes = t.head.to_bytes();
-                            summary.bytes += hk.len() + bytes.len();
-                            batch.insert(hk, bytes);
-                        }
-                    }
-                    if wm_dirty {
-                        let wk = series_tier_key(WATERMARK, key, tier);
-                        match t.watermark {
-                            Some(w) => batch.insert(wk, &encode_ts(w)),
-                            None => batch.remove(wk),
-                        }
-                    }
-                    acks.push(Ack {
-                        key: key.clone(),
-                        id: state.id,
-                        tier,
-                        head_version: t.head_version,
-                        watermark: t.watermark,
-                        last_sealed_seq: t.sealed.last().map(|p| p.seq),
-                    });
-                }
-            }
-            if acks.is_empty()
-                && inner.removed.is_empty()
-                && inner.samples_written == inner.flushed_samples_written
-            {
-                return Ok(summary);
-            }
-            batch.insert(COUNTERS_KEY, &inner.samples_written.to_be_bytes());
-            (inner.removed.len(), inner.samples_written)
+        let Some(plan) = self.plan_flush()? else {
+            return Ok(FlushSummary::default());
         };
+        let Plan {
+            batch,
+            summary,
+            bundles,
+            wal,
+            segment,
+            delete_segments,
+            new_ids,
+            removed_ids,
+            samples_written,
+        } = plan;
         self.tree.apply_batch(batch)?;
         self.tree.flush()?;
+
         let mut inner = lock(&self.inner);
-        inner.removed.drain(..removed);
+        let n = new_ids.min(inner.new_ids.len());
+        inner.new_ids.drain(..n);
+        let n = removed_ids.min(inner.removed_ids.len());
+        inner.removed_ids.drain(..n);
         inner.flushed_samples_written = samples_written;
-        for ack in acks {
-            let Some(state) = inner.series.get_mut(&ack.key) else {
-                continue;
-            };
-            if state.id != ack.id {
-                continue;
+        for seq in delete_segments {
+            inner.segments.remove(&seq);
+        }
+        if let Some((seq, parts)) = segment {
+            inner.segments.insert(seq, parts);
+        }
+        for b in bundles {
+            let tier = usize::from(b.meta.tier);
+            let spec = &self.config.tiers[tier];
+            for (series, seq, loc) in &b.chunks {
+                let Some(key) = inner.by_id.get(series).cloned() else {
+                    continue;
+                };
+                let Some(state) = inner.series.get_mut(&key) else {
+                    continue;
+                };
+                let t = &mut state.tiers[tier];
+                t.pending.retain(|p| p.seq != *seq);
+                t.refs.push(super::series::ChunkRef {
+                    start: loc.start,
+                    end: loc.end,
+                    bundle: b.id,
+                    offset: loc.offset,
+                    len: loc.len,
+                });
+                t.refs.sort_by_key(|r| r.start);
+                let durable = TierState::durable_end(spec, loc.start, loc.end, loc.complete);
+                t.sealed_through = Some(t.sealed_through.map_or(durable, |s| s.max(durable)));
             }
-            let t = &mut state.tiers[ack.tier];
-            t.flushed_version = t.flushed_version.max(ack.head_version);
-            t.flushed_watermark = ack.watermark;
-            if let Some(seq) = ack.last_sealed_seq {
-                t.sealed.retain(|p| p.seq > seq);
+            inner.bundles.insert(b.id, b.meta);
+        }
+        if let Some((seq, _)) = segment {
+            for ack in wal {
+                let Some(key) = inner.by_id.get(&ack.series).cloned() else {
+                    continue;
+                };
+                let Some(state) = inner.series.get_mut(&key) else {
+                    continue;
+                };
+                let t = &mut state.tiers[0];
+                if t.head_gen != ack.head_gen {
+                    continue;
+                }
+                t.wal.samples = ack.samples;
+                t.wal.bits = ack.bits;
+                if ack.new_head || t.wal.from.is_none() {
+                    t.wal.from = Some(seq);
+                }
             }
         }
         Ok(summary)
+    }
+
+    /// Seals finished heads and collects the batch; `None` when there is nothing to write.
+    fn plan_flush(&self) -> Result<Option<Plan>> {
+        let mut inner = lock(&self.inner);
+        self.seal_finished(&mut inner)?;
+        let mut batch = sled::Batch::default();
+        let mut summary = FlushSummary::default();
+
+        // Sealed chunks, grouped by tier and window.
+        let mut sealed: Vec<Sealed> = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
+        let mut acks: Vec<WalAck> = Vec::new();
+        let mut pins: Option<u64> = None;
+        let this_segment = inner.next_segment;
+        for state in inner.series.values() {
+            for (tier, t) in state.tiers.iter().enumerate() {
+                let span = self.config.tiers[tier].max_chunk_span_ms;
+                for p in &t.pending {
+                    sealed.push(Sealed {
+                        series: state.id,
+                        tier: tier as u8,
+                        window: super::aggregate::floor_to(p.start, span),
+                        start: p.start,
+                        end: p.end,
+                        complete: p.complete,
+                        bytes: Arc::clone(&p.bytes),
+                        seq: p.seq,
+                    });
+                }
+            }
+            let raw = &state.tiers[0];
+            let grown = raw.head.len() as u32 > raw.wal.samples;
+            if grown {
+                let new_head = raw.wal.samples == 0;
+                let from = if new_head { 0 } else { raw.wal.bits };
+                let to = raw.head.bit_len();
+                runs.push(Run {
+                    series: state.id,
+                    new_head: new_head.then(|| raw.head.first_tick()),
+                    samples: raw.head.len() as u32 - raw.wal.samples,
+                    bits: to - from,
+                    payload: raw.head.payload_bits(from, to),
+                });
+                acks.push(WalAck {
+                    series: state.id,
+                    head_gen: raw.head_gen,
+                    samples: raw.head.len() as u32,
+                    bits: to,
+                    new_head,
+                });
+            }
+            // Segments this head needs after the flush.
+            let starts_here = grown && raw.wal.samples == 0;
+            let pin = match raw.wal.from {
+                Some(from) if !raw.head.is_empty() && !starts_here => Some(from),
+                _ if grown => Some(this_segment),
+                _ => None,
+            };
+            if let Some(p) = pin {
+                pins = Some(pins.map_or(p, |m| m.min(p)));
+            }
+        }
+
+        let nothing_else = sealed.is_empty()
+            && runs.is_empty()
+            && inner.new_ids.is_empty()
+            && inner.removed_ids.is_empty()
+            && inner.samples_written == inner.flushed_samples_written;
+        let low_water = pins.unwrap_or(if runs.is_empty() {
+            inner.next_segment
+        } else {
+            this_segment
+        });
+        let delete_segments: Vec<u64> = inner
+            .segments
+            .range(..low_water)
+            .map(|(&seq, _)| seq)
+            .collect();
+        if nothing_else && delete_segments.is_empty() {
+            return Ok(None);
+        }
+
+        // Bundles.
+        sealed.sort_by_key(|s| (s.tier, s.window, s.series, s.start));
+        let mut bundles = Vec::new();
+        let mut groups: BTreeMap<(u8, i64), Vec<&Sealed>> = BTreeMap::new();
+        for s in &sealed {
+            groups.entry((s.tier, s.window)).or_default().push(s);
+        }
+        for ((tier, window), chunks) in groups {
+            let entries: Vec<Entry<'_>> = chunks
+                .iter()
+                .map(|s| Entry {
+                    series: s.series,
+                    start: s.start,
+                    end: s.end,
+                    complete: s.complete,
+                    bytes: &s.bytes,
+                })
+                .collect();
+            let mut done = 0;
+            for group in bundle::split(&entries) {
+                let id = inner.next_bundle;
+                inner.next_bundle = inner.next_bundle.wrapping_add(1);
+                let (data, index) = bundle::encode(window, group);
+                let located = bundle::decode_index(window, &index)?;
+                summary.bytes += data.len() + index.len() + 28;
+                summary.chunks += group.len();
+                summary.bundles += 1;
+                batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], data);
+                batch.insert(&bundle_key(INDEX, tier, window, id)[..], index);
+                let members = &chunks[done..done + group.len()];
+                done += group.len();
+                let mut series: Vec<u32> = members.iter().map(|s| s.series).collect();
+                series.dedup();
+                bundles.push(WrittenBundle {
+                    id,
+                    meta: BundleMeta {
+                        tier,
+                        window,
+                        series,
+                    },
+                    chunks: members
+                        .iter()
+                        .zip(located)
+                        .map(|(s, loc)| (s.series, s.seq, loc))
+                        .collect(),
+                });
+            }
+        }
+
+        // WAL segment.
+        summary.heads = runs.len();
+        let segment = if runs.is_empty() {
+            None
+        } else {
+            inner.next_segment += 1;
+            let parts = wal::encode(&mut runs);
+            for (i, part) in parts.iter().enumerate() {
+                summary.bytes += part.len() + 11;
+                batch.insert(&segment_key(this_segment, i as u16)[..], part.as_slice());
+            }
+            Some((this_segment, parts.len() as u16))
+        };
+        for seq in &delete_segments {
+            let parts = inner.segments.get(seq).copied().unwrap_or(0);
+            for part in 0..parts {
+                batch.remove(&segment_key(*seq, part)[..]);
+            }
+        }
+        summary.segments_deleted = delete_segments.len();
+
+        for &id in &inner.new_ids {
+            if let Some(key) = inner.by_id.get(&id) {
+                batch.insert(&series_key(id)[..], &key[..]);
+            }
+        }
+        for &id in &inner.removed_ids {
+            batch.remove(&series_key(id)[..]);
+        }
+        batch.insert(COUNTERS_KEY, &inner.samples_written.to_be_bytes());
+        Ok(Some(Plan {
+            batch,
+            summary,
+            bundles,
+            wal: acks,
+            segment,
+            delete_segments,
+            new_ids: inner.new_ids.len(),
+            removed_ids: inner.removed_ids.len(),
+            samples_written: inner.samples_written,
+        }))
+    }
+
+    /// Seals raw heads whose window ended `late_tolerance_ms` before the newest sample (idle
+    /// series would otherwise pin the WAL) and rollup heads whose window the watermark passed.
+    fn seal_finished(&self, inner: &mut Inner) -> Result<()> {
+        let raw_limit = inner
+            .newest
+            .map(|n| n.saturating_sub(self.config.late_tolerance_ms));
+        let Inner { series, seq, .. } = inner;
+        for state in series.values_mut() {
+            for (tier, t) in state.tiers.iter_mut().enumerate() {
+                let spec = &self.config.tiers[tier];
+                let Some(end) = t.head_window_end(spec) else {
+                    continue;
+                };
+                let limit = if tier == 0 { raw_limit } else { t.watermark };
+                if limit.is_some_and(|l| end <= l) {
+                    t.seal(seq, true)?;
+                }
+            }
+        }
+        Ok(())
     }
 }

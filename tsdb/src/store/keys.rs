@@ -1,15 +1,17 @@
-//! On-disk key layout inside the store's sled tree.
+//! On-disk key layout inside the store's sled tree (store format 2).
 //!
 //! ```text
-//! "F"                                   store format record (see open.rs)
-//! "N"                                   counters (samples written, u64 BE)
-//! "H" len:u16 key tier:u8               open head chunk of a series tier (rewritten on flush)
-//! "W" len:u16 key tier:u8               rollup watermark of tier ≥ 1 (i64 BE): finer data < W is rolled
-//! "C" len:u16 key tier:u8 start:8       sealed chunk, start = first sample ts (sign-flipped BE)
+//! "F"                                  store format record (see open.rs)
+//! "N"                                  counters (samples written, u64 BE)
+//! "I" id:u32                           series key of series id `id`
+//! "B" tier:u8 window:8 bundle:u32      bundle: sealed chunks of many series in one tier window
+//! "X" tier:u8 window:8 bundle:u32      the bundle's index (series, time span, offset of each chunk)
+//! "L" seq:u64 part:u16                 WAL segment: raw head bits appended since the previous flush
 //! ```
 //!
-//! The length prefix keeps series prefix-free (`a` never matches `ab`), and the sign-flipped
-//! big-endian timestamp makes sled's byte order equal time order, so a time range is one range scan.
+//! Timestamps are sign-flipped big-endian so byte order is time order: bundles are appended at the
+//! right edge of the tree in time order, which keeps sled's page rewrites (and so its space
+//! amplification) low, and retention deletes whole windows as contiguous key ranges.
 
 use crate::error::{Result, TsdbError};
 
@@ -17,22 +19,14 @@ use crate::error::{Result, TsdbError};
 pub(crate) const FORMAT_KEY: &[u8] = b"F";
 /// Counters record key.
 pub(crate) const COUNTERS_KEY: &[u8] = b"N";
-/// Kind byte of head keys.
-pub(crate) const HEAD: u8 = b'H';
-/// Kind byte of watermark keys.
-pub(crate) const WATERMARK: u8 = b'W';
-/// Kind byte of sealed chunk keys.
-pub(crate) const CHUNK: u8 = b'C';
-
-/// `kind len key tier` — the full head/watermark key and the prefix of a tier's chunk keys.
-pub(crate) fn series_tier_key(kind: u8, series: &[u8], tier: usize) -> Vec<u8> {
-    let mut k = Vec::with_capacity(4 + series.len() + 8);
-    k.push(kind);
-    k.extend_from_slice(&(series.len() as u16).to_be_bytes());
-    k.extend_from_slice(series);
-    k.push(tier as u8);
-    k
-}
+/// Kind byte of series-id records.
+pub(crate) const SERIES: u8 = b'I';
+/// Kind byte of bundles.
+pub(crate) const BUNDLE: u8 = b'B';
+/// Kind byte of bundle indexes.
+pub(crate) const INDEX: u8 = b'X';
+/// Kind byte of WAL segments.
+pub(crate) const SEGMENT: u8 = b'L';
 
 /// Order-preserving encoding of a timestamp.
 pub(crate) fn encode_ts(ts: i64) -> [u8; 8] {
@@ -47,23 +41,64 @@ pub(crate) fn decode_ts(bytes: &[u8]) -> Result<i64> {
     Ok((u64::from_be_bytes(arr) ^ (1 << 63)) as i64)
 }
 
-/// `prefix ++ encode_ts(ts)`.
-pub(crate) fn with_ts(prefix: &[u8], ts: i64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 8);
-    k.extend_from_slice(prefix);
-    k.extend_from_slice(&encode_ts(ts));
+/// `"I" id`.
+pub(crate) fn series_key(id: u32) -> [u8; 5] {
+    let mut k = [SERIES, 0, 0, 0, 0];
+    k[1..].copy_from_slice(&id.to_be_bytes());
     k
 }
 
-/// Splits a head or watermark key into series bytes and tier index.
-pub(crate) fn parse_series_tier(key: &[u8]) -> Result<(&[u8], usize)> {
-    let bad = TsdbError::Corrupt("malformed series key in store");
-    let len = key.get(1..3).ok_or(bad)?;
-    let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-    if key.len() != 3 + len + 1 {
-        return Err(TsdbError::Corrupt("malformed series key in store"));
+/// Parses an `"I"` key.
+pub(crate) fn parse_series_key(key: &[u8]) -> Result<u32> {
+    match key {
+        [SERIES, rest @ ..] => {
+            Ok(u32::from_be_bytes(rest.try_into().map_err(|_| {
+                TsdbError::Corrupt("malformed series id key")
+            })?))
+        }
+        _ => Err(TsdbError::Corrupt("malformed series id key")),
     }
-    Ok((&key[3..3 + len], usize::from(key[3 + len])))
+}
+
+/// `kind tier window bundle` for [`BUNDLE`] and [`INDEX`] keys.
+pub(crate) fn bundle_key(kind: u8, tier: u8, window: i64, bundle: u32) -> [u8; 14] {
+    let mut k = [0u8; 14];
+    k[0] = kind;
+    k[1] = tier;
+    k[2..10].copy_from_slice(&encode_ts(window));
+    k[10..].copy_from_slice(&bundle.to_be_bytes());
+    k
+}
+
+/// Parses a bundle or index key into `(tier, window, bundle)`.
+pub(crate) fn parse_bundle_key(key: &[u8]) -> Result<(u8, i64, u32)> {
+    if key.len() != 14 {
+        return Err(TsdbError::Corrupt("malformed bundle key"));
+    }
+    let bundle = u32::from_be_bytes([key[10], key[11], key[12], key[13]]);
+    Ok((key[1], decode_ts(&key[2..10])?, bundle))
+}
+
+/// `"L" seq part`.
+pub(crate) fn segment_key(seq: u64, part: u16) -> [u8; 11] {
+    let mut k = [0u8; 11];
+    k[0] = SEGMENT;
+    k[1..9].copy_from_slice(&seq.to_be_bytes());
+    k[9..].copy_from_slice(&part.to_be_bytes());
+    k
+}
+
+/// Parses a segment key into `(seq, part)`.
+pub(crate) fn parse_segment_key(key: &[u8]) -> Result<(u64, u16)> {
+    if key.len() != 11 || key[0] != SEGMENT {
+        return Err(TsdbError::Corrupt("malformed segment key"));
+    }
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&key[1..9]);
+    Ok((
+        u64::from_be_bytes(seq),
+        u16::from_be_bytes([key[9], key[10]]),
+    ))
 }
 
 #[cfg(test)]
@@ -71,20 +106,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_sort_bytewise_and_keys_parse() {
+    fn keys_round_trip_and_sort_by_time() {
         let ts = [i64::MIN, -5, -1, 0, 1, 1_700_000_000_000, i64::MAX];
         for w in ts.windows(2) {
             assert!(encode_ts(w[0]) < encode_ts(w[1]));
+            assert!(bundle_key(BUNDLE, 0, w[0], 9) < bundle_key(BUNDLE, 0, w[1], 0));
         }
         for t in ts {
             assert_eq!(decode_ts(&encode_ts(t)).unwrap(), t);
         }
-        let k = series_tier_key(HEAD, b"org/r1/cpu", 2);
-        assert_eq!(parse_series_tier(&k).unwrap(), (&b"org/r1/cpu"[..], 2));
-        assert!(parse_series_tier(&k[..k.len() - 1]).is_err());
+        assert_eq!(parse_series_key(&series_key(77)).unwrap(), 77);
+        assert!(parse_series_key(b"I12").is_err());
+        let k = bundle_key(INDEX, 2, -3, 5);
+        assert_eq!(parse_bundle_key(&k).unwrap(), (2, -3, 5));
+        assert!(parse_bundle_key(&k[..13]).is_err());
+        assert_eq!(parse_segment_key(&segment_key(9, 2)).unwrap(), (9, 2));
+        assert!(segment_key(1, 9) < segment_key(2, 0));
+        assert!(parse_segment_key(b"L").is_err());
         assert!(decode_ts(b"short").is_err());
-        let a = series_tier_key(CHUNK, b"a", 0);
-        let ab = series_tier_key(CHUNK, b"ab", 0);
-        assert!(!ab.starts_with(&a));
     }
 }

@@ -1,6 +1,7 @@
-//! The series store: [`Tsdb`] keeps an open head chunk per series and tier in memory, persists heads
-//! and sealed chunks to sled on [`Tsdb::flush`], rolls finer tiers into coarser ones, enforces
-//! retention and answers range queries.
+//! The series store: [`Tsdb`] keeps an open head chunk per series and tier in memory, persists
+//! them incrementally through WAL segments and sealed chunks through window bundles on
+//! [`Tsdb::flush`], rolls finer tiers into coarser ones, enforces retention and answers range
+//! queries.
 //!
 //! Concurrency: all methods take `&self`; a `Tsdb` can be shared behind an `Arc`. In-memory state
 //! sits behind one mutex that every operation holds only briefly: appends for one sample or batch,
@@ -8,6 +9,7 @@
 //! retention for one series at a time, queries only to copy the heads of the series they read.
 
 mod aggregate;
+mod bundle;
 mod config;
 mod flush;
 mod keys;
@@ -17,8 +19,9 @@ mod read;
 mod retain;
 mod rollup;
 mod series;
+mod wal;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -46,23 +49,64 @@ pub struct Tsdb {
     tree: sled::Tree,
     config: TierConfig,
     inner: Mutex<Inner>,
-    /// Serializes flushes so their sled batches land in snapshot order.
+    /// Serializes flushes and retention so their sled batches land in snapshot order.
     flush_lock: Mutex<()>,
+}
+
+/// A bundle on disk.
+#[derive(Debug, Clone)]
+struct BundleMeta {
+    tier: u8,
+    window: i64,
+    /// Series with a chunk in it.
+    series: Vec<u32>,
 }
 
 /// Mutable in-memory state.
 #[derive(Debug, Default)]
 struct Inner {
     series: BTreeMap<Box<[u8]>, SeriesState>,
-    /// Series dropped by retention whose head and watermark keys the next flush deletes.
-    removed: Vec<Box<[u8]>>,
+    /// Series key of every id.
+    by_id: HashMap<u32, Box<[u8]>>,
+    next_id: u32,
+    /// Ids whose `I` record the next flush writes.
+    new_ids: Vec<u32>,
+    /// Ids of forgotten series whose `I` record the next flush deletes.
+    removed_ids: Vec<u32>,
+    bundles: BTreeMap<u32, BundleMeta>,
+    next_bundle: u32,
+    /// Live WAL segments: sequence → number of parts.
+    segments: BTreeMap<u64, u16>,
+    next_segment: u64,
+    /// Newest raw timestamp appended (the store's notion of "now" for sealing idle heads).
+    newest: Option<i64>,
     samples_written: u64,
     flushed_samples_written: u64,
     samples_rejected: u64,
-    /// Sequence for pending chunks and series incarnations.
+    /// Sequence for pending chunks.
     seq: u64,
     rollup_cursor: Option<Box<[u8]>>,
     retain_cursor: Option<Box<[u8]>>,
+}
+
+impl Inner {
+    /// The series of `key`, created (with a fresh id) if needed.
+    fn series_mut(&mut self, key: &[u8], config: &TierConfig) -> Result<&mut SeriesState> {
+        if !self.series.contains_key(key) {
+            let id = self.next_id;
+            self.next_id = self
+                .next_id
+                .checked_add(1)
+                .ok_or(TsdbError::InvalidArgument("series id space exhausted"))?;
+            self.series
+                .insert(key.into(), SeriesState::new(config, id)?);
+            self.by_id.insert(id, key.into());
+            self.new_ids.push(id);
+        }
+        self.series
+            .get_mut(key)
+            .ok_or(TsdbError::InvalidArgument("series vanished"))
+    }
 }
 
 /// Outcome of [`Tsdb::append_batch`]: rejected samples are dropped and counted, the rest stored.
@@ -83,12 +127,18 @@ pub struct Stats {
     pub series: u64,
     /// Sealed chunks on disk.
     pub chunks: u64,
+    /// Bundles on disk.
+    pub bundles: u64,
+    /// Live WAL segments.
+    pub segments: u64,
     /// Chunks sealed in memory and not yet flushed.
     pub pending_chunks: u64,
     /// Open head chunks holding at least one sample.
     pub heads: u64,
     /// Sum of key and value lengths of everything this store keeps in its sled tree.
     pub logical_bytes: u64,
+    /// Of which WAL segments.
+    pub wal_bytes: u64,
     /// sled's on-disk size of the whole database (includes other trees sharing the `sled::Db`, and
     /// sled's own log overhead).
     pub bytes_on_disk: u64,
@@ -151,16 +201,15 @@ impl Tsdb {
         }
         let raw = &self.config.tiers[0];
         let ts = floor_to(ts_ms + raw.resolution_ms / 2, raw.resolution_ms);
-        let Inner { series, seq, .. } = inner;
         let max = self.config.max_chunk_samples;
-        if let Some(state) = series.get_mut(key) {
-            return state.tiers[0].push(raw, max, ts, &[value], seq);
+        let mut seq = inner.seq;
+        let state = inner.series_mut(key, &self.config)?;
+        let result = state.tiers[0].push(raw, max, ts, &[value], &mut seq);
+        inner.seq = seq;
+        if result.is_ok() {
+            inner.newest = Some(inner.newest.map_or(ts, |n| n.max(ts)));
         }
-        *seq += 1;
-        let state = series
-            .entry(key.into())
-            .or_insert(SeriesState::new(&self.config, *seq)?);
-        state.tiers[0].push(raw, max, ts, &[value], seq)
+        result
     }
 
     /// Keys of all series currently known, in byte order.
@@ -172,19 +221,42 @@ impl Tsdb {
             .collect()
     }
 
-    /// Size and activity figures. Counting chunks scans the store's keys, so this is O(chunks):
-    /// call it for diagnostics, not on a hot path.
+    /// Number of series currently known.
+    pub fn series_count(&self) -> usize {
+        lock(&self.inner).series.len()
+    }
+
+    /// Keys of the series whose key starts with `prefix`, in byte order (e.g. one tenant's series).
+    pub fn series_keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>> {
+        let inner = lock(&self.inner);
+        inner
+            .series
+            .range::<[u8], _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.to_vec())
+            .collect()
+    }
+
+    /// Size and activity figures. Summing logical bytes scans the store's keys, so this is
+    /// O(keys): call it for diagnostics, not on a hot path.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = {
             let inner = lock(&self.inner);
             let tiers = inner.series.values().flat_map(|s| s.tiers.iter());
-            let (mut pending, mut heads) = (0u64, 0u64);
+            let (mut pending, mut heads, mut chunks) = (0u64, 0u64, 0u64);
             for t in tiers {
-                pending += t.sealed.len() as u64;
+                pending += t.pending.len() as u64;
                 heads += u64::from(!t.head.is_empty());
+                chunks += t.refs.len() as u64;
             }
             Stats {
                 series: inner.series.len() as u64,
+                chunks,
+                bundles: inner.bundles.len() as u64,
+                segments: inner.segments.len() as u64,
                 pending_chunks: pending,
                 heads,
                 samples_written: inner.samples_written,
@@ -194,8 +266,11 @@ impl Tsdb {
         };
         for item in self.tree.iter() {
             let (k, v) = item?;
-            stats.logical_bytes += (k.len() + v.len()) as u64;
-            stats.chunks += u64::from(k.first() == Some(&keys::CHUNK));
+            let n = (k.len() + v.len()) as u64;
+            stats.logical_bytes += n;
+            if k.first() == Some(&keys::SEGMENT) {
+                stats.wal_bytes += n;
+            }
         }
         stats.bytes_on_disk = self.db.size_on_disk()?;
         Ok(stats)

@@ -7,14 +7,14 @@
 //! reduced to at most `max_points` buckets keeping min and max.
 
 use super::aggregate::{downsample, Point, Row};
-use super::read::{read_rows, TierSnapshot};
+use super::read::{read_rows, BundleCache, TierSnapshot};
 use super::{lock, Tsdb};
 use crate::error::Result;
 
-/// In-memory state needed to answer one series' query.
+/// In-memory state needed to answer one series' query: `(from, to, tier snapshot)` per tier,
+/// coarsest first.
 struct SeriesSnapshot {
-    tiers: Vec<TierSnapshot>,
-    watermarks: Vec<Option<i64>>,
+    parts: Vec<(i64, i64, TierSnapshot)>,
 }
 
 impl Tsdb {
@@ -52,50 +52,90 @@ impl Tsdb {
         max_points: usize,
         now_ms: i64,
     ) -> Result<Vec<Vec<Point>>> {
+        let top = self.select_tier(start_ms, now_ms);
+        self.query_tiers(keys, start_ms, end_ms, max_points, top)
+    }
+
+    /// [`Tsdb::query_many`] for callers that bucket the result themselves at `resolution_ms`
+    /// (charts): reads the coarsest tier whose resolution is at most that and whose retention
+    /// covers the range (never a finer one than [`Tsdb::select_tier`] picks), so an hour of
+    /// 2-minute buckets decodes minute rollups instead of raw samples. The not yet rolled-up tail
+    /// still comes from finer tiers.
+    pub fn query_many_at_resolution<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        start_ms: i64,
+        end_ms: i64,
+        resolution_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Point>>> {
+        let age = now_ms.saturating_sub(start_ms);
+        let mut top = self.select_tier(start_ms, now_ms);
+        while let Some(next) = self.config.tiers.get(top + 1) {
+            if next.resolution_ms > resolution_ms || next.retention_ms < age {
+                break;
+            }
+            top += 1;
+        }
+        self.query_tiers(keys, start_ms, end_ms, 0, top)
+    }
+
+    fn query_tiers<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        start_ms: i64,
+        end_ms: i64,
+        max_points: usize,
+        top: usize,
+    ) -> Result<Vec<Vec<Point>>> {
         if start_ms > end_ms {
             return Ok(vec![Vec::new(); keys.len()]);
         }
-        let top = self.select_tier(start_ms, now_ms);
+        let end_excl = end_ms.saturating_add(1);
+        // Per series, per tier from coarse to fine: the sub-range it answers and its snapshot.
         let snapshots: Vec<Option<SeriesSnapshot>> = {
             let inner = lock(&self.inner);
             keys.iter()
                 .map(|k| {
-                    inner.series.get(k.as_ref()).map(|s| SeriesSnapshot {
-                        tiers: s.tiers[..=top].iter().map(TierSnapshot::of).collect(),
-                        watermarks: s.tiers[..=top].iter().map(|t| t.watermark).collect(),
-                    })
+                    let s = inner.series.get(k.as_ref())?;
+                    let parts = (0..=top)
+                        .rev()
+                        .map(|tier| {
+                            let lower = if tier == top {
+                                start_ms
+                            } else {
+                                start_ms.max(s.tiers[tier + 1].watermark.unwrap_or(i64::MIN))
+                            };
+                            let upper = if tier == 0 {
+                                end_excl
+                            } else {
+                                end_excl.min(s.tiers[tier].watermark.unwrap_or(i64::MIN))
+                            };
+                            let snap = TierSnapshot::of(
+                                &inner.bundles,
+                                tier,
+                                &s.tiers[tier],
+                                lower,
+                                upper,
+                            );
+                            (lower, upper, snap)
+                        })
+                        .collect();
+                    Some(SeriesSnapshot { parts })
                 })
                 .collect()
         };
-        let end_excl = end_ms.saturating_add(1);
+        let mut cache = BundleCache::default();
         let mut rows: Vec<Row> = Vec::new();
         let mut out = Vec::with_capacity(keys.len());
-        for (key, snap) in keys.iter().zip(&snapshots) {
+        for snap in &snapshots {
             let Some(snap) = snap else {
                 out.push(Vec::new());
                 continue;
             };
             rows.clear();
-            for tier in (0..=top).rev() {
-                let lower = if tier == top {
-                    start_ms
-                } else {
-                    start_ms.max(snap.watermarks[tier + 1].unwrap_or(i64::MIN))
-                };
-                let upper = if tier == 0 {
-                    end_excl
-                } else {
-                    end_excl.min(snap.watermarks[tier].unwrap_or(i64::MIN))
-                };
-                read_rows(
-                    &self.tree,
-                    key.as_ref(),
-                    tier,
-                    &snap.tiers[tier],
-                    lower,
-                    upper,
-                    &mut rows,
-                )?;
+            for (lower, upper, tier) in &snap.parts {
+                read_rows(&self.tree, &mut cache, tier, *lower, *upper, &mut rows)?;
             }
             out.push(downsample(&rows, start_ms, end_ms, max_points));
         }

@@ -1,54 +1,77 @@
-//! Reading a time range of one series tier from sealed chunks (disk and memory) and the head.
+//! Reading a time range of one series tier from flushed chunks (bundles on disk), pending chunks
+//! (memory) and the head.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::aggregate::Row;
-use super::keys::{decode_ts, series_tier_key, with_ts, CHUNK};
-use super::series::TierState;
+use super::bundle;
+use super::keys::{bundle_key, BUNDLE};
+use super::series::{ChunkRef, TierState};
+use super::BundleMeta;
 use crate::codec::{ChunkDecoder, MAX_COLUMNS};
 use crate::error::Result;
 
-/// A consistent copy of a tier's in-memory part, taken under the store lock so the disk part can be
-/// read without it.
+/// A consistent copy of what a tier read needs, taken under the store lock so bundles can be read
+/// without it.
 #[derive(Debug, Clone)]
 pub(crate) struct TierSnapshot {
     head: Option<Vec<u8>>,
-    head_first: Option<i64>,
-    pending: Vec<(i64, Arc<[u8]>)>,
+    pending: Vec<(i64, i64, Arc<[u8]>)>,
+    refs: Vec<(ChunkRef, [u8; 14])>,
 }
 
 impl TierSnapshot {
-    /// Copies the head (encoded) and references the pending sealed chunks.
-    pub(crate) fn of(state: &TierState) -> Self {
+    /// Copies the head (encoded), references the pending chunks and resolves bundle keys.
+    pub(crate) fn of(
+        bundles: &BTreeMap<u32, BundleMeta>,
+        tier: usize,
+        state: &TierState,
+        from: i64,
+        to: i64,
+    ) -> Self {
+        let overlaps = |start: i64, end: i64| start < to && end >= from;
         TierSnapshot {
-            head: (!state.head.is_empty()).then(|| state.head.to_bytes()),
-            head_first: state.head.first_ts(),
+            head: (!state.head.is_empty()
+                && state.head.last_ts().is_some_and(|last| last >= from)
+                && state.head.first_ts().is_some_and(|first| first < to))
+            .then(|| state.head.to_bytes()),
             pending: state
-                .sealed
+                .pending
                 .iter()
-                .map(|p| (p.start, Arc::clone(&p.bytes)))
+                .filter(|p| overlaps(p.start, p.end))
+                .map(|p| (p.start, p.end, Arc::clone(&p.bytes)))
+                .collect(),
+            refs: state
+                .refs
+                .iter()
+                .filter(|r| overlaps(r.start, r.end))
+                .filter_map(|r| {
+                    let meta = bundles.get(&r.bundle)?;
+                    Some((*r, bundle_key(BUNDLE, tier as u8, meta.window, r.bundle)))
+                })
                 .collect(),
         }
     }
 }
 
-enum ChunkBytes {
-    Disk(sled::IVec),
-    Mem(Arc<[u8]>),
+/// Bundles read during one query, shared by the series that live in them.
+#[derive(Default)]
+pub(crate) struct BundleCache {
+    bundles: HashMap<[u8; 14], sled::IVec>,
 }
 
-impl AsRef<[u8]> for ChunkBytes {
-    fn as_ref(&self) -> &[u8] {
-        match self {
-            ChunkBytes::Disk(v) => v,
-            ChunkBytes::Mem(v) => v,
+impl BundleCache {
+    fn get(&mut self, tree: &sled::Tree, key: &[u8; 14]) -> Result<Option<sled::IVec>> {
+        if let Some(v) = self.bundles.get(key) {
+            return Ok(Some(v.clone()));
         }
+        let found = tree.get(key)?;
+        if let Some(v) = &found {
+            self.bundles.insert(*key, v.clone());
+        }
+        Ok(found)
     }
-}
-
-/// The tier's chunks (keys under `prefix`) starting before `to`.
-fn chunk_range(tree: &sled::Tree, prefix: &[u8], to: i64) -> sled::Iter {
-    tree.range(prefix.to_vec()..with_ts(prefix, to))
 }
 
 /// Appends the rows of `bytes` with `from <= ts < to` to `out`.
@@ -70,8 +93,7 @@ fn decode_range(bytes: &[u8], from: i64, to: i64, out: &mut Vec<Row>) -> Result<
 /// Appends the tier's rows with `from <= ts < to`, in time order, to `out`.
 pub(crate) fn read_rows(
     tree: &sled::Tree,
-    series: &[u8],
-    tier: usize,
+    cache: &mut BundleCache,
     snap: &TierSnapshot,
     from: i64,
     to: i64,
@@ -80,31 +102,28 @@ pub(crate) fn read_rows(
     if from >= to {
         return Ok(());
     }
-    // Sealed chunks are all older than the head: skip them when the head alone covers `from`.
-    if snap.head_first.is_none_or(|first| first > from) {
-        let prefix = series_tier_key(CHUNK, series, tier);
-        let mut chunks: Vec<(i64, ChunkBytes)> = Vec::new();
-        // One forward scan from the tier's first chunk: a tier holds few chunks before `from`
-        // (retention bounds them), and one sled iterator is cheaper than a point lookup plus another.
-        for item in chunk_range(tree, &prefix, to) {
-            let (k, v) = item?;
-            let start = decode_ts(&k[prefix.len()..])?;
-            if start <= from {
-                chunks.clear();
+    enum Source<'a> {
+        Disk(&'a ChunkRef, &'a [u8; 14]),
+        Mem(&'a Arc<[u8]>),
+    }
+    let mut chunks: Vec<(i64, Source<'_>)> = snap
+        .refs
+        .iter()
+        .map(|(r, k)| (r.start, Source::Disk(r, k)))
+        .chain(snap.pending.iter().map(|(s, _, b)| (*s, Source::Mem(b))))
+        .collect();
+    chunks.sort_by_key(|c| c.0);
+    for (_, source) in chunks {
+        match source {
+            Source::Disk(r, key) => {
+                // A bundle deleted by retention after the snapshot was taken: its data has expired.
+                let Some(data) = cache.get(tree, key)? else {
+                    continue;
+                };
+                let bytes = bundle::slice(&data, r.offset, r.len)?;
+                decode_range(bytes, from, to, out)?;
             }
-            chunks.push((start, ChunkBytes::Disk(v)));
-        }
-        for (start, bytes) in &snap.pending {
-            if *start < to {
-                chunks.push((*start, ChunkBytes::Mem(Arc::clone(bytes))));
-            }
-        }
-        chunks.sort_by_key(|c| c.0);
-        chunks.dedup_by_key(|c| c.0);
-        // Skip chunks that end before `from` (their successor starts at or before it).
-        let first_needed = chunks.iter().rposition(|c| c.0 <= from).unwrap_or(0);
-        for (_, bytes) in &chunks[first_needed..] {
-            decode_range(bytes.as_ref(), from, to, out)?;
+            Source::Mem(bytes) => decode_range(bytes, from, to, out)?,
         }
     }
     if let Some(head) = &snap.head {

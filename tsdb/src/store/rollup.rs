@@ -10,15 +10,16 @@
 //! Call [`Tsdb::rollup_step`] periodically (e.g. every few minutes) with a `max_series` budget and
 //! repeat until [`RollupProgress::done`], yielding between calls; each series is processed under
 //! the store lock on its own, so appends are blocked for at most one series' work (a few tens of µs).
-//! Run it before [`Tsdb::retain`], and [`Tsdb::flush`] afterwards to persist the rollup output:
-//! retention never deletes finer data that a *persisted* watermark has not covered.
+//! Run it before [`Tsdb::retain`], and [`Tsdb::flush`] afterwards: the flush seals and persists
+//! rollup windows the watermark has passed, and retention never deletes finer data whose coarser
+//! window is not durable yet (rollup heads are re-derived from it after a restart).
 
 use std::ops::Bound;
 
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{aggregate, floor_to};
-use super::read::{read_rows, TierSnapshot};
+use super::read::{read_rows, BundleCache, TierSnapshot};
 use super::{lock, Inner, Tsdb};
 use crate::error::Result;
 
@@ -50,6 +51,7 @@ impl Tsdb {
     /// finalized.
     pub fn rollup_step(&self, now_ms: i64, max_series: usize) -> Result<RollupProgress> {
         let mut progress = RollupProgress::default();
+        let mut cache = BundleCache::default();
         while progress.series < max_series {
             let mut inner = lock(&self.inner);
             let Some(key) = next_key(&inner.series, inner.rollup_cursor.as_deref()) else {
@@ -57,7 +59,7 @@ impl Tsdb {
                 progress.done = true;
                 break;
             };
-            progress.buckets += self.rollup_series(&mut inner, &key, now_ms)?;
+            progress.buckets += self.rollup_series(&mut inner, &mut cache, &key, now_ms)?;
             inner.rollup_cursor = Some(key);
             progress.series += 1;
         }
@@ -70,13 +72,33 @@ impl Tsdb {
         self.rollup_step(now_ms, usize::MAX)
     }
 
-    fn rollup_series(&self, inner: &mut Inner, key: &[u8], now_ms: i64) -> Result<usize> {
-        let Inner { series, seq, .. } = inner;
+    fn rollup_series(
+        &self,
+        inner: &mut Inner,
+        cache: &mut BundleCache,
+        key: &[u8],
+        now_ms: i64,
+    ) -> Result<usize> {
+        let Inner {
+            series,
+            seq,
+            bundles,
+            ..
+        } = inner;
         let Some(state) = series.get_mut(key) else {
             return Ok(0);
         };
         let mut written = 0;
         let finished_at = now_ms.saturating_sub(self.config.late_tolerance_ms);
+        // A raw head whose window is over is sealed here too, so a series that stopped reporting
+        // does not keep an open head (and the WAL segments it pins) forever.
+        let raw = &self.config.tiers[0];
+        if state.tiers[0]
+            .head_window_end(raw)
+            .is_some_and(|end| end <= finished_at)
+        {
+            state.tiers[0].seal(seq, true)?;
+        }
         for tier in 1..self.config.tiers.len() {
             let spec = &self.config.tiers[tier];
             let width = spec.resolution_ms;
@@ -88,18 +110,22 @@ impl Tsdb {
                 }
             }
             let from = state.tiers[tier].watermark.unwrap_or(i64::MIN);
-            if from >= limit || state.tiers[tier - 1].last_ts().is_none() {
+            if from >= limit || !state.tiers[tier - 1].has_data() {
                 continue;
             }
-            let snap = TierSnapshot::of(&state.tiers[tier - 1]);
+            let snap = TierSnapshot::of(bundles, tier - 1, &state.tiers[tier - 1], from, limit);
             let mut rows = Vec::new();
-            read_rows(&self.tree, key, tier - 1, &snap, from, limit, &mut rows)?;
+            read_rows(&self.tree, cache, &snap, from, limit, &mut rows)?;
             for bucket in aggregate(&rows, |ts| floor_to(ts, width)) {
                 let max = self.config.max_chunk_samples;
                 state.tiers[tier].push(spec, max, bucket.ts, &bucket.columns(), seq)?;
                 written += 1;
             }
-            state.tiers[tier].watermark = Some(limit);
+            let t = &mut state.tiers[tier];
+            t.watermark = Some(limit);
+            if t.head_window_end(spec).is_some_and(|end| end <= limit) {
+                t.seal(seq, true)?;
+            }
         }
         Ok(written)
     }

@@ -1,8 +1,15 @@
-//! In-memory state of one series: an open head chunk per tier, chunks sealed since the last flush,
-//! and rollup watermarks.
+//! In-memory state of one series: per tier an open head chunk, chunks sealed since the last flush,
+//! references to flushed chunks in bundles, the rollup watermark and (raw tier) what of the head is
+//! already in the WAL.
+//!
+//! Chunks are aligned to windows: a tier's timeline is cut at multiples of its
+//! [`TierSpec::max_chunk_span_ms`], a head only holds samples of one window, and a sample of a later
+//! window seals it. So every series seals at the same moments, and a window's chunks of all series
+//! go to disk together as bundles.
 
 use std::sync::Arc;
 
+use super::aggregate::floor_to;
 use super::config::{TierConfig, TierSpec};
 use crate::codec::ChunkEncoder;
 use crate::error::{Result, TsdbError};
@@ -21,15 +28,40 @@ pub(crate) fn tier_columns(tier: usize) -> usize {
     }
 }
 
-/// A chunk sealed in memory and not yet acknowledged as persisted.
+/// A chunk sealed in memory and not yet written to a bundle.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingChunk {
-    /// Timestamp of its first sample (the chunk key's time component).
+    /// Timestamp of its first sample.
     pub start: i64,
+    /// Timestamp of its last sample.
+    pub end: i64,
+    /// Sealed at its window's end rather than early for size.
+    pub complete: bool,
     /// Encoded chunk.
     pub bytes: Arc<[u8]>,
     /// Store-wide sequence number, used to acknowledge exactly what a flush wrote.
     pub seq: u64,
+}
+
+/// A flushed chunk inside a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkRef {
+    pub start: i64,
+    pub end: i64,
+    pub bundle: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// How much of the raw head the WAL holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct WalState {
+    /// Samples of the head already in the WAL.
+    pub samples: u32,
+    /// Payload bits of the head already in the WAL.
+    pub bits: usize,
+    /// Segment holding the head's first run (the head pins it and every later segment).
+    pub from: Option<u64>,
 }
 
 /// One tier of one series.
@@ -37,19 +69,21 @@ pub(crate) struct PendingChunk {
 pub(crate) struct TierState {
     /// Open chunk receiving new samples.
     pub head: ChunkEncoder,
-    /// Bumped on every head change; the head is dirty while it differs from `flushed_version`.
-    pub head_version: u64,
-    /// Last head version known to be on disk.
-    pub flushed_version: u64,
-    /// Sealed chunks waiting for a flush.
-    pub sealed: Vec<PendingChunk>,
+    /// Bumped whenever the head is replaced, so a flush acknowledges only the head it saw.
+    pub head_gen: u64,
+    /// Chunks sealed since the last flush.
+    pub pending: Vec<PendingChunk>,
+    /// Flushed chunks, by start time.
+    pub refs: Vec<ChunkRef>,
+    /// Newest timestamp in sealed chunks (pending or flushed).
+    pub last_sealed_end: Option<i64>,
+    /// End of the window of the newest flushed chunk: this tier's data before it is durable, so
+    /// the finer tier may delete what it rolled into it.
+    pub sealed_through: Option<i64>,
     /// Tier ≥ 1: end of the finer tier's range already rolled into this tier.
     pub watermark: Option<i64>,
-    /// The watermark as last persisted; retention trusts only this one.
-    pub flushed_watermark: Option<i64>,
-    /// Retention cannot delete anything from this tier while its cutoff is below this time
-    /// (`i64::MIN` = unknown, scan on the next pass). Lets retention skip tiers without disk reads.
-    pub next_expiry: i64,
+    /// Raw tier: the head's progress into the WAL.
+    pub wal: WalState,
 }
 
 impl TierState {
@@ -57,28 +91,45 @@ impl TierState {
     pub(crate) fn new(tier: usize, spec: &TierSpec) -> Result<Self> {
         Ok(TierState {
             head: ChunkEncoder::new(tier_columns(tier), spec.resolution_ms)?,
-            head_version: 0,
-            flushed_version: 0,
-            sealed: Vec::new(),
+            head_gen: 0,
+            pending: Vec::new(),
+            refs: Vec::new(),
+            last_sealed_end: None,
+            sealed_through: None,
             watermark: None,
-            flushed_watermark: None,
-            next_expiry: i64::MIN,
+            wal: WalState::default(),
         })
     }
 
-    /// Newest timestamp held by the tier (the head is never left empty after a seal, so the head's
-    /// last sample is the tier's last sample).
+    /// Newest timestamp held by the tier.
     pub(crate) fn last_ts(&self) -> Option<i64> {
-        self.head.last_ts()
+        self.head.last_ts().or(self.last_sealed_end)
     }
 
-    /// Whether the tier holds nothing in memory.
-    pub(crate) fn is_empty_in_memory(&self) -> bool {
-        self.head.is_empty() && self.sealed.is_empty()
+    /// Whether the tier holds any data (head, pending or flushed).
+    pub(crate) fn has_data(&self) -> bool {
+        !self.head.is_empty() || !self.pending.is_empty() || !self.refs.is_empty()
     }
 
-    /// Appends a row, sealing the head first if it is full or would span too long. `ts` must be a
-    /// multiple of the tier resolution and strictly newer than the last sample.
+    /// How far this tier is durable once `chunk` is flushed: its window's end when complete, else
+    /// just past its last row.
+    pub(crate) fn durable_end(spec: &TierSpec, start: i64, end: i64, complete: bool) -> i64 {
+        if complete {
+            floor_to(start, spec.max_chunk_span_ms).saturating_add(spec.max_chunk_span_ms)
+        } else {
+            end.saturating_add(spec.resolution_ms)
+        }
+    }
+
+    /// End of the window the head belongs to.
+    pub(crate) fn head_window_end(&self, spec: &TierSpec) -> Option<i64> {
+        self.head.first_ts().map(|first| {
+            floor_to(first, spec.max_chunk_span_ms).saturating_add(spec.max_chunk_span_ms)
+        })
+    }
+
+    /// Appends a row, sealing the head first if it is full or the row starts a later window. `ts`
+    /// must be a multiple of the tier resolution and strictly newer than the last sample.
     pub(crate) fn push(
         &mut self,
         spec: &TierSpec,
@@ -92,30 +143,36 @@ impl TierState {
                 return Err(TsdbError::OutOfOrder { ts, last });
             }
         }
-        if self.is_empty_in_memory() {
-            self.next_expiry = self.next_expiry.min(ts.saturating_add(1));
-        }
         if let Some(first) = self.head.first_ts() {
-            if self.head.len() >= max_samples as usize || ts - first >= spec.max_chunk_span_ms {
-                let fresh = ChunkEncoder::new(self.head.columns(), self.head.unit_ms())?;
-                let full = std::mem::replace(&mut self.head, fresh);
-                *seq += 1;
-                self.sealed.push(PendingChunk {
-                    start: first,
-                    bytes: full.to_bytes().into(),
-                    seq: *seq,
-                });
+            let window = spec.max_chunk_span_ms;
+            if floor_to(first, window) != floor_to(ts, window) {
+                self.seal(seq, true)?;
+            } else if self.head.len() >= max_samples as usize {
+                self.seal(seq, false)?;
             }
         }
-        self.head.push(ts, values)?;
-        self.head_version += 1;
-        Ok(())
+        self.head.push(ts, values)
     }
 
-    /// Empties the head (retention dropped it).
-    pub(crate) fn clear_head(&mut self) -> Result<()> {
-        self.head = ChunkEncoder::new(self.head.columns(), self.head.unit_ms())?;
-        self.head_version += 1;
+    /// Moves a non-empty head to the pending chunks and starts a new one; `complete` when its
+    /// window is over.
+    pub(crate) fn seal(&mut self, seq: &mut u64, complete: bool) -> Result<()> {
+        let (Some(start), Some(end)) = (self.head.first_ts(), self.head.last_ts()) else {
+            return Ok(());
+        };
+        let fresh = ChunkEncoder::new(self.head.columns(), self.head.unit_ms())?;
+        let full = std::mem::replace(&mut self.head, fresh);
+        *seq += 1;
+        self.pending.push(PendingChunk {
+            start,
+            end,
+            complete,
+            bytes: full.to_bytes().into(),
+            seq: *seq,
+        });
+        self.last_sealed_end = Some(end);
+        self.head_gen += 1;
+        self.wal = WalState::default();
         Ok(())
     }
 }
@@ -123,16 +180,15 @@ impl TierState {
 /// All tiers of one series.
 #[derive(Debug, Clone)]
 pub(crate) struct SeriesState {
-    /// Incarnation id, unique per store process; lets a flush ignore acknowledgements for a series
-    /// that retention removed and an append re-created meanwhile.
-    pub id: u64,
+    /// Persistent series id (chunk and WAL records name series by it).
+    pub id: u32,
     /// Index 0 is raw.
     pub tiers: Vec<TierState>,
 }
 
 impl SeriesState {
     /// A series with every tier empty.
-    pub(crate) fn new(config: &TierConfig, id: u64) -> Result<Self> {
+    pub(crate) fn new(config: &TierConfig, id: u32) -> Result<Self> {
         let tiers = config
             .tiers
             .iter()
@@ -141,6 +197,11 @@ impl SeriesState {
             .collect::<Result<_>>()?;
         Ok(SeriesState { id, tiers })
     }
+
+    /// Whether no tier holds anything.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tiers.iter().all(|t| !t.has_data())
+    }
 }
 
 #[cfg(test)]
@@ -148,7 +209,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seals_by_count_and_span_and_rejects_old() {
+    fn seals_by_count_and_window_and_rejects_old() {
         let cfg = TierConfig::default();
         let spec = TierSpec {
             resolution_ms: 1,
@@ -160,14 +221,21 @@ mod tests {
         for ts in [1, 2, 3, 4] {
             t.push(&spec, 3, ts, &[1.0], &mut seq).unwrap();
         }
-        assert_eq!((t.sealed.len(), t.head.len()), (1, 1));
-        t.push(&spec, 3, 104, &[1.0], &mut seq).unwrap();
-        assert_eq!((t.sealed.len(), t.head.len()), (2, 1));
+        assert_eq!((t.pending.len(), t.head.len()), (1, 1));
+        t.push(&spec, 3, 99, &[1.0], &mut seq).unwrap();
+        assert_eq!((t.pending.len(), t.head.len()), (1, 2));
+        // 100 starts the next window.
+        t.push(&spec, 3, 100, &[1.0], &mut seq).unwrap();
+        assert_eq!((t.pending.len(), t.head.len()), (2, 1));
+        assert_eq!((t.pending[1].start, t.pending[1].end), (4, 99));
         assert!(matches!(
-            t.push(&spec, 3, 104, &[1.0], &mut seq),
-            Err(TsdbError::OutOfOrder { ts: 104, last: 104 })
+            t.push(&spec, 3, 100, &[1.0], &mut seq),
+            Err(TsdbError::OutOfOrder { ts: 100, last: 100 })
         ));
-        assert_eq!(t.sealed[1].start, 4);
-        assert!(SeriesState::new(&cfg, 1).unwrap().tiers[0].is_empty_in_memory());
+        assert_eq!(t.head_window_end(&spec), Some(200));
+        t.seal(&mut seq, true).unwrap();
+        assert!(t.head.is_empty() && t.last_ts() == Some(100));
+        assert!(t.push(&spec, 3, 100, &[1.0], &mut seq).is_err());
+        assert!(SeriesState::new(&cfg, 1).unwrap().is_empty());
     }
 }

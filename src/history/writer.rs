@@ -1,0 +1,151 @@
+//! The per-tenant history writer: subscribes to the tenant hub's diffs (no polling), turns every
+//! changed resource into samples, batches them and hands batches to the history service; it also
+//! keeps the tenant's newest values for `/metrics/resources` and offers samples to remote_write.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use pulse_actors::{ExitGuard, HubEvent, Subscription};
+
+use super::latest::{LatestResource, STATUS_SERIES};
+use super::remote_write::RemoteSample;
+use super::service::HistorySink;
+use super::store::{series_key, Sample};
+use crate::monitor::registry::{Changes, HubItem};
+
+/// Mailbox capacity of a writer (it receives only its hub stream and timers).
+pub const MAILBOX_CAPACITY: usize = 64;
+/// Diffs buffered between the hub and the writer before the hub marks it lagging.
+pub const HUB_CAPACITY: usize = 256;
+/// A batch is handed over once it holds this many samples…
+const BATCH_SAMPLES: usize = 2048;
+/// …or this long after its first sample.
+const BATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// Samples of one resource closer together than this are skipped (the raw tier stores seconds).
+const MIN_SPACING_MS: i64 = 1_000;
+
+/// The history writer of one tenant.
+pub struct HistoryWriter {
+    org: Arc<str>,
+    sink: HistorySink,
+    subscription: Option<Subscription<HubItem>>,
+    buffer: Vec<Sample>,
+    remote: Vec<RemoteSample>,
+    last_sample: HashMap<String, i64>,
+    _guard: ExitGuard,
+}
+
+impl HistoryWriter {
+    /// A writer for `org` reading `subscription` (taken from the tenant hub before start, so no
+    /// diff published after the start is missed).
+    pub fn new(
+        org: Arc<str>,
+        sink: HistorySink,
+        subscription: Subscription<HubItem>,
+        guard: ExitGuard,
+    ) -> Self {
+        HistoryWriter {
+            org,
+            sink,
+            subscription: Some(subscription),
+            buffer: Vec::with_capacity(BATCH_SAMPLES),
+            remote: Vec::new(),
+            last_sample: HashMap::new(),
+            _guard: guard,
+        }
+    }
+
+    fn hand_over(&mut self) {
+        if !self.buffer.is_empty() {
+            let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(BATCH_SAMPLES));
+            self.sink.submit(batch);
+        }
+        if let Some(queue) = &self.sink.remote {
+            if !self.remote.is_empty() {
+                queue.offer(std::mem::take(&mut self.remote));
+            }
+        }
+    }
+
+    fn record(&mut self, changes: &Changes) {
+        let at = changes.at.as_millis();
+        let mut latest = Vec::with_capacity(changes.upserted.len());
+        for resource in &changes.upserted {
+            let current = LatestResource::of(&self.org, resource);
+            let due = self
+                .last_sample
+                .get(&resource.id)
+                .is_none_or(|&last| at - last >= MIN_SPACING_MS);
+            if due && !current.values.is_empty() {
+                self.last_sample.insert(resource.id.clone(), at);
+                for &(metric, value) in &current.values {
+                    self.buffer.push(Sample {
+                        key: series_key(&self.org, &resource.id, metric),
+                        ts_ms: at,
+                        value,
+                    });
+                }
+            }
+            if due && self.sink.remote.is_some() {
+                let labels = &current.labels;
+                let status = current.status.map(|v| (STATUS_SERIES, v));
+                let values = current
+                    .values
+                    .iter()
+                    .map(|(m, v)| (m.prometheus_name(), *v));
+                for (name, value) in status.into_iter().chain(values) {
+                    self.remote.push(RemoteSample {
+                        name,
+                        labels: Arc::clone(labels),
+                        value,
+                        ts_ms: at,
+                    });
+                }
+            }
+            latest.push(current);
+        }
+        for id in &changes.removed {
+            self.last_sample.remove(id);
+        }
+        self.sink.latest.apply(&self.org, latest, &changes.removed);
+        if self.buffer.len() >= BATCH_SAMPLES {
+            self.hand_over();
+        }
+    }
+}
+
+impl Actor for HistoryWriter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(sub) = self.subscription.take() {
+            ctx.add_stream(sub.events());
+        }
+        ctx.run_interval(BATCH_INTERVAL, |act, _| act.hand_over());
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.hand_over();
+    }
+}
+
+impl StreamHandler<HubEvent<HubItem>> for HistoryWriter {
+    fn handle(&mut self, event: HubEvent<HubItem>, _: &mut Self::Context) {
+        match event {
+            HubEvent::Item(HubItem::Delta { changes, .. }) => self.record(&changes),
+            HubEvent::Item(HubItem::Reset) => {
+                self.sink.latest.reset(&self.org);
+                self.last_sample.clear();
+            }
+            // Alert frames carry no metric values.
+            HubEvent::Item(HubItem::Alert { .. }) => {}
+            HubEvent::Lagged { dropped, discarded } => {
+                // The changes are lost for history; the next diffs of the same resources
+                // carry them whole again, so nothing needs a resync.
+                tracing::warn!(org = %self.org, dropped, discarded, "history writer lagged");
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! `/api/metrics-store/history` and `/api/charts`: metrics history of the caller's org. Handlers
+//! validate, resolve the org from the authenticated request (never from the query), and read the
+//! store on a blocking thread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use pulse_model::ResourceType;
+use serde_json::json;
+
+use super::auth::{Authed, MonitoringRead};
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::history::metric::Metric;
+use crate::history::query::{
+    bucketize, history_points, RawChartsQuery, RawHistoryQuery, CHART_METRICS,
+};
+use crate::history::store::{org_prefix, series_key, split_key};
+use crate::monitor::clock;
+use crate::monitor::registry::GetResource;
+
+/// Registers the history routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/metrics-store/history").get(history))
+        .service(web::resource("/api/charts").get(charts));
+}
+
+fn blocking_failed(e: actix_web::error::BlockingError) -> Error {
+    Error::Unavailable(format!("metrics history: {e}"))
+}
+
+async fn history(
+    auth: Authed<MonitoringRead>,
+    state: web::Data<AppState>,
+    raw: web::Query<RawHistoryQuery>,
+) -> Result<HttpResponse> {
+    let q = raw.into_inner().validate()?;
+    let resource = auth
+        .tenant
+        .registry()?
+        .send(GetResource(q.resource_id.clone()))
+        .await
+        .map_err(|e| Error::Unavailable(format!("registry: {e}")))?
+        .ok_or_else(|| Error::NotFound(format!("resource {}", q.resource_id)))?;
+    // A storage resource's utilisation is stored as `usage`; `disk` names the same series.
+    let stored = match q.metric {
+        Metric::Disk if resource.resource_type == ResourceType::Storage => Metric::Usage,
+        m => m,
+    };
+    let key = series_key(auth.tenant.org(), &q.resource_id, stored);
+    let end = clock::now_millis();
+    let start = end - q.range_ms;
+    let store = Arc::clone(state.history.store());
+    let max = q.max_points;
+    let mut found = web::block(move || store.query_many(&[key], start, end, max, end))
+        .await
+        .map_err(blocking_failed)??;
+    let points = history_points(&found.pop().unwrap_or_default());
+    Ok(HttpResponse::Ok().json(json!({
+        "resourceId": q.resource_id,
+        "metric": q.metric.as_str(),
+        "range": q.range,
+        "start": start,
+        "end": end,
+        "points": points,
+    })))
+}
+
+async fn charts(
+    auth: Authed<MonitoringRead>,
+    state: web::Data<AppState>,
+    raw: web::Query<RawChartsQuery>,
+) -> Result<HttpResponse> {
+    let q = raw.into_inner().validate()?;
+    let now = clock::now_millis();
+    let (start, end) = q.grid(now);
+    let prefix = org_prefix(auth.tenant.org());
+    let store = Arc::clone(state.history.store());
+    let body = web::block(move || -> Result<Vec<u8>> {
+        let wanted = |m: Metric| CHART_METRICS.contains(&m) || m == Metric::Usage;
+        let keys: Vec<Vec<u8>> = store
+            .keys_with_prefix(&prefix)
+            .into_iter()
+            .filter(|k| split_key(&prefix, k).is_some_and(|(_, m)| wanted(m)))
+            .collect();
+        // Buckets of `step` need no finer data than rollups of at most half a step.
+        let series = store.query_many_at_resolution(&keys, start, end - 1, q.step / 2, now)?;
+        let mut resources: BTreeMap<&str, BTreeMap<&'static str, Vec<Option<f64>>>> =
+            BTreeMap::new();
+        for (key, points) in keys.iter().zip(&series) {
+            let Some((id, metric)) = split_key(&prefix, key) else {
+                continue;
+            };
+            let buckets = bucketize(points, start, q.step, q.points);
+            if buckets.iter().all(Option::is_none) {
+                continue;
+            }
+            let name = match metric {
+                Metric::Usage => Metric::Disk.as_str(),
+                m => m.as_str(),
+            };
+            let entry = resources.entry(id).or_default();
+            if metric == Metric::Usage && entry.contains_key(name) {
+                continue;
+            }
+            entry.insert(name, buckets);
+        }
+        let body = ChartsBody {
+            range: q.range,
+            start,
+            end,
+            step: q.step,
+            points: q.points,
+            resources,
+        };
+        serde_json::to_vec(&body).map_err(|e| Error::Internal(format!("charts: {e}")))
+    })
+    .await
+    .map_err(blocking_failed)??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The `/api/charts` answer.
+#[derive(serde::Serialize)]
+struct ChartsBody<'a> {
+    range: &'static str,
+    start: i64,
+    end: i64,
+    step: i64,
+    points: usize,
+    resources: BTreeMap<&'a str, BTreeMap<&'static str, Vec<Option<f64>>>>,
+}
