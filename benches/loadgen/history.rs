@@ -101,7 +101,7 @@ fn noise(a: u64, b: u64) -> f64 {
 /// like the writer does.
 fn values(r: u64, k: u64) -> [(Metric, f64); 7] {
     let wave = |salt: u64, lo: f64, hi: f64| {
-        let slow = 0.5 + 0.4 * ((k as f64) / 40.0 + noise(r, salt) * 6.28).sin();
+        let slow = 0.5 + 0.4 * ((k as f64) / 40.0 + noise(r, salt) * std::f64::consts::TAU).sin();
         lo + (hi - lo) * (slow + 0.1 * (noise(r ^ salt, k) - 0.5))
     };
     [
