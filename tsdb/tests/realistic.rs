@@ -95,3 +95,44 @@ fn store_bytes_per_sample_on_a_realistic_day() {
     assert_eq!(stats.samples_written, 3 * SERIES * DAY_SAMPLES as u64);
     assert!(logical <= 1.9, "{logical}");
 }
+
+/// Logical store bytes of a day of `kind` (10 series) with the given tiers, after a rollup pass.
+fn day_logical_bytes(kind: Kind, tiers: Vec<TierSpec>) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let config = TierConfig {
+        tiers,
+        ..TierConfig::default()
+    };
+    let db = Tsdb::open_path(dir.path(), config).unwrap();
+    let mut gens: Vec<SeriesGen> = (0..SERIES)
+        .map(|s| SeriesGen::new(kind, s, START))
+        .collect();
+    let mut last = START;
+    for round in 0..DAY_SAMPLES {
+        for (s, g) in gens.iter_mut().enumerate() {
+            let (t, v) = g.next_sample();
+            last = last.max(t);
+            db.append(format!("org/r{s}"), t, v).unwrap();
+        }
+        if round % 360 == 359 {
+            db.rollup(last).unwrap();
+            db.flush().unwrap();
+        }
+    }
+    db.rollup(last + 120_000).unwrap();
+    db.flush().unwrap();
+    db.stats().unwrap().logical_bytes
+}
+
+#[test]
+fn minute_rollups_cost_a_few_bytes_per_row() {
+    const DAY: i64 = 86_400_000;
+    let raw = TierSpec::new(1_000, 2 * DAY);
+    for (kind, limit) in [(Kind::Cpu, 9.0), (Kind::Memory, 9.0), (Kind::Network, 14.0)] {
+        let raw_only = day_logical_bytes(kind, vec![raw]);
+        let with_minutes = day_logical_bytes(kind, vec![raw, TierSpec::new(60_000, 2 * DAY)]);
+        let per_row = (with_minutes - raw_only) as f64 / (SERIES as f64 * 1440.0);
+        println!("minute tier {kind:?}: {per_row:.2} bytes per avg/min/max/count row");
+        assert!(per_row <= limit, "{kind:?}: {per_row:.2} > {limit}");
+    }
+}

@@ -89,13 +89,45 @@ impl Acc {
     }
 
     fn finish(self) -> Row {
+        // Rounding never takes the average outside [min, max] (NaN bounds compare false).
+        let avg = round_significant(self.sum / self.count, AVG_DIGITS);
+        let avg = if avg < self.min {
+            self.min
+        } else if avg > self.max {
+            self.max
+        } else {
+            avg
+        };
         Row {
             ts: self.start,
-            avg: self.sum / self.count,
+            avg,
             min: self.min,
             max: self.max,
             count: self.count,
         }
+    }
+}
+
+/// Significant digits kept of a bucket average. An exact average of two-decimal samples usually
+/// has no short decimal form, so the codec would store it as 64 raw bits; at 7 digits (relative
+/// error ≤ 5·10⁻⁷, far below any source's precision) it codes like the samples themselves.
+const AVG_DIGITS: i32 = 7;
+
+/// `v` rounded to `digits` significant decimal digits. Only where the power of ten involved is
+/// exact in an `f64` (up to 10²²); other values, non-finite ones and zero are returned unchanged.
+pub(crate) fn round_significant(v: f64, digits: i32) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    let decimals = digits - 1 - v.abs().log10().floor() as i32;
+    if !(-22..=22).contains(&decimals) {
+        return v;
+    }
+    let scale = 10f64.powi(decimals.abs());
+    if decimals >= 0 {
+        (v * scale).round() / scale
+    } else {
+        (v / scale).round() * scale
     }
 }
 
@@ -172,6 +204,20 @@ mod tests {
         assert_eq!(out[1].ts, 60);
         assert_eq!(floor_to(-1, 60), -60);
         assert_eq!(floor_to(i64::MIN, 7), i64::MIN);
+    }
+
+    #[test]
+    fn averages_are_rounded_to_seven_significant_digits() {
+        assert_eq!(round_significant(37.123_333_333_333_3, 7), 37.123_33);
+        assert_eq!(round_significant(-0.000_123_456_789, 7), -0.000_123_456_8);
+        assert_eq!(round_significant(1e300, 7), 1e300);
+        assert!(round_significant(f64::NAN, 7).is_nan());
+        let rows = [
+            Row::from_columns(0, &[1.01]),
+            Row::from_columns(1, &[1.02]),
+            Row::from_columns(2, &[1.04]),
+        ];
+        assert_eq!(aggregate(&rows, |_| 0)[0].avg, 1.023_333);
     }
 
     #[test]
