@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ModelError;
@@ -21,7 +21,7 @@ use crate::time::Timestamp;
 use crate::types::{Metrics, Resource};
 
 /// What changed between two resource sets; serialises as `{"upserts":[...],"removed":[...]}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ResourceDiff {
     /// New resources whole, changed ones as merge-patches with `"id"`; in id order.
     pub upserts: Vec<Upsert>,
@@ -60,6 +60,14 @@ impl Upsert {
     /// The upsert as JSON (what it serialises to).
     pub fn to_json(&self) -> Value {
         to_json(self)
+    }
+}
+
+/// A client reads every upsert as a [`Upsert::Patch`]: the wire form does not say which kind it
+/// is, and [`apply_diff`] inserts a patch for an unknown id whole.
+impl<'de> Deserialize<'de> for Upsert {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Upsert::Patch)
     }
 }
 

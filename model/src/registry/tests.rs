@@ -49,11 +49,15 @@ fn upserts(diff: &ResourceDiff) -> Vec<Value> {
     diff.upserts.iter().map(Upsert::to_json).collect()
 }
 
-/// The registry's resources as a client-side JSON map.
+/// The registry's resources as a client-side JSON map, read from their JSON text as
+/// `/api/state` serves it.
 fn json_state(registry: &RegistryState) -> BTreeMap<String, Value> {
     registry
         .resources()
-        .map(|r| (r.id.clone(), to_json(r)))
+        .map(|r| {
+            let text = serde_json::to_string(r).expect("serialise");
+            (r.id.clone(), serde_json::from_str(&text).expect("parse"))
+        })
         .collect()
 }
 
@@ -700,7 +704,10 @@ fn apply_checked(client: &mut BTreeMap<String, Value>, diff: &ResourceDiff) {
             serde_json::from_value::<Resource>(upsert.to_json()).expect("whole resource");
         }
     }
-    apply_diff(client, diff).expect("valid diff");
+    // What a client receives: the diff's JSON text, read back.
+    let text = serde_json::to_string(diff).expect("serialise");
+    let wire: ResourceDiff = serde_json::from_str(&text).expect("parse");
+    apply_diff(client, &wire).expect("valid diff");
 }
 
 /// One step of a registry property test.
