@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::facets::Facet;
+use crate::fingerprint::value_fingerprint;
 use crate::names::{FacetKey, ResourceType, Source, SourceState, Status};
 use crate::record::SourceRecord;
 use crate::status::freshness;
@@ -33,10 +34,18 @@ pub struct Contribution {
     tags: Box<[String]>,
     uptime: Option<u64>,
     temperature: Option<f64>,
-    facets: Box<[(FacetKey, Facet)]>,
+    facets: Box<[Contributed]>,
     stale_after_ms: Option<u64>,
     offline_after_ms: Option<u64>,
     error: Option<Box<str>>,
+}
+
+/// One facet of a contribution, with the fingerprint of the value it was made from.
+#[derive(Debug, Clone, PartialEq)]
+struct Contributed {
+    key: FacetKey,
+    fingerprint: u64,
+    facet: Facet,
 }
 
 impl Contribution {
@@ -52,11 +61,20 @@ impl Contribution {
         record.canonicalise();
         let scope: Arc<str> = Arc::from(scope.into());
         let source_id: Arc<str> = Arc::from(record.source_id.as_str());
-        Self::from_canonical(source, scope, source_id, observed_at, record, parent_id)
+        Self::from_canonical(
+            source,
+            scope,
+            source_id,
+            observed_at,
+            record,
+            parent_id,
+            None,
+        )
     }
 
     /// As [`Contribution::new`] for a record that is already canonical, with the scope name and
-    /// the record's `sourceId` given as shared strings.
+    /// the record's `sourceId` given as shared strings. Facets equal to those of `previous` (the
+    /// contribution this one replaces) are shared with it instead of serialised again.
     pub(crate) fn from_canonical(
         source: Source,
         scope: Arc<str>,
@@ -64,6 +82,7 @@ impl Contribution {
         observed_at: Timestamp,
         record: SourceRecord,
         parent_id: Option<String>,
+        previous: Option<&Contribution>,
     ) -> Self {
         let SourceRecord {
             source_id: _,
@@ -98,7 +117,21 @@ impl Contribution {
             temperature,
             facets: facets
                 .into_iter()
-                .map(|(key, value)| (key, Facet::from_canonical(&value)))
+                .map(|(key, value)| {
+                    let fingerprint = value_fingerprint(&value);
+                    let earlier = previous
+                        .and_then(|p| p.facets.iter().find(|f| f.key == key))
+                        .filter(|f| f.fingerprint == fingerprint);
+                    let facet = match earlier {
+                        Some(f) => f.facet.clone(),
+                        None => Facet::from_canonical(&value),
+                    };
+                    Contributed {
+                        key,
+                        fingerprint,
+                        facet,
+                    }
+                })
                 .collect(),
             stale_after_ms,
             offline_after_ms,
@@ -165,8 +198,8 @@ impl Contribution {
     }
 
     /// The record's facets.
-    pub fn facets(&self) -> &[(FacetKey, Facet)] {
-        &self.facets
+    pub fn facets(&self) -> impl ExactSizeIterator<Item = (FacetKey, &Facet)> + '_ {
+        self.facets.iter().map(|f| (f.key, &f.facet))
     }
 
     /// The source's error about the record.
@@ -260,7 +293,9 @@ mod tests {
             c.identity().map(|i| i.hostnames.clone()),
             Some(vec!["web.lan".to_owned()])
         );
-        assert_eq!(c.facets()[0].1.json(), r#"{"vmid":100}"#);
+        let facets: Vec<(FacetKey, &Facet)> = c.facets().collect();
+        assert_eq!(facets.len(), 1);
+        assert_eq!(facets[0].1.json(), r#"{"vmid":100}"#);
         assert_eq!((c.error(), c.parent_id()), (Some("timeout"), Some("p")));
         let bare = SourceRecord::new("s2", ResourceType::Vm, "x", Status::Online);
         let c = Contribution::new(Source::Proxmox, "pve:a", t, bare, None);

@@ -53,7 +53,7 @@ impl Upsert {
         match self {
             Upsert::Whole(resource) => &resource.id,
             Upsert::Patch(patch) => patch.get("id").and_then(Value::as_str).unwrap_or_default(),
-            Upsert::Observed(observation) => &observation.id,
+            Upsert::Observed(observation) => observation.id(),
         }
     }
 
@@ -85,13 +85,16 @@ impl Serialize for Upsert {
 /// `{"id", "lastSeen"?, "sourceStatus"?: {source: {"lastSeen"}}}` with the members that moved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
-    /// The resource id.
-    pub id: String,
-    /// The new `lastSeen`, if it moved.
-    pub last_seen: Option<Timestamp>,
-    /// Each source's new `lastSeen` where it moved, by [`Source::index`].
-    pub sources: [Option<Timestamp>; Source::COUNT],
+    id: String,
+    /// The new `lastSeen` in unix ms, or [`UNMOVED`].
+    last_seen: i64,
+    /// Each source's new `lastSeen` by [`Source::index`], or [`UNMOVED`] (kept as plain
+    /// milliseconds: a diff holds one of these per observed resource).
+    sources: [i64; Source::COUNT],
 }
+
+/// Marks a time that did not move (below every valid timestamp).
+const UNMOVED: i64 = i64::MIN;
 
 impl Observation {
     /// The patch turning the observation times `last_seen` and `source_seen` (by
@@ -101,19 +104,39 @@ impl Observation {
         source_seen: &[Option<Timestamp>; Source::COUNT],
         new: &Resource,
     ) -> Option<Observation> {
-        let mut sources = [None; Source::COUNT];
+        let mut sources = [UNMOVED; Source::COUNT];
         let mut moved = last_seen != new.last_seen;
         for (source, entry) in &new.source_status {
             if source_seen[source.index()] != Some(entry.last_seen) {
-                sources[source.index()] = Some(entry.last_seen);
+                sources[source.index()] = entry.last_seen.as_millis();
                 moved = true;
             }
         }
         moved.then(|| Observation {
             id: new.id.clone(),
-            last_seen: (last_seen != new.last_seen).then_some(new.last_seen),
+            last_seen: if last_seen != new.last_seen {
+                new.last_seen.as_millis()
+            } else {
+                UNMOVED
+            },
             sources,
         })
+    }
+
+    /// The resource id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The new `lastSeen`, if it moved.
+    pub fn last_seen(&self) -> Option<Timestamp> {
+        (self.last_seen != UNMOVED).then(|| Timestamp::from_millis(self.last_seen))
+    }
+
+    /// The new `lastSeen` of `source`, if it moved.
+    pub fn source_last_seen(&self, source: Source) -> Option<Timestamp> {
+        let ms = self.sources[source.index()];
+        (ms != UNMOVED).then(|| Timestamp::from_millis(ms))
     }
 }
 
@@ -129,12 +152,12 @@ impl Serialize for Observation {
             }
         }
         /// The moved sources in name order (as a JSON map of them would be).
-        struct Sources<'a>(&'a [Option<Timestamp>; Source::COUNT]);
+        struct Sources<'a>(&'a Observation);
         impl Serialize for Sources<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 let mut moved: Vec<(Source, Timestamp)> = Source::ALL
                     .iter()
-                    .filter_map(|&s| self.0[s.index()].map(|t| (s, t)))
+                    .filter_map(|&s| self.0.source_last_seen(s).map(|t| (s, t)))
                     .collect();
                 moved.sort_unstable_by_key(|(s, _)| s.as_str());
                 let mut map = serializer.serialize_map(Some(moved.len()))?;
@@ -144,15 +167,16 @@ impl Serialize for Observation {
                 map.end()
             }
         }
-        let any_source = self.sources.iter().any(Option::is_some);
-        let len = 1 + usize::from(self.last_seen.is_some()) + usize::from(any_source);
+        let any_source = self.sources.iter().any(|&ms| ms != UNMOVED);
+        let last_seen = self.last_seen();
+        let len = 1 + usize::from(last_seen.is_some()) + usize::from(any_source);
         let mut map = serializer.serialize_map(Some(len))?;
         map.serialize_entry("id", &self.id)?;
-        if let Some(t) = &self.last_seen {
+        if let Some(t) = &last_seen {
             map.serialize_entry("lastSeen", t)?;
         }
         if any_source {
-            map.serialize_entry("sourceStatus", &Sources(&self.sources))?;
+            map.serialize_entry("sourceStatus", &Sources(self))?;
         }
         map.end()
     }

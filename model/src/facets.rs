@@ -42,9 +42,9 @@ impl Facet {
 
     /// The facet of a value already in canonical form.
     pub(crate) fn from_canonical(value: &Value) -> Facet {
-        // A `Value` always serialises, and to valid JSON; the fallback is unreachable.
-        let text = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
-        let raw = RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        // A `Value` always serialises (its keys are strings); the fallback is unreachable.
+        let raw =
+            serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned());
         Facet(Arc::from(raw))
     }
 

@@ -223,6 +223,13 @@ pub(crate) fn content_fingerprint(record: &SourceRecord) -> u64 {
     m.finish()
 }
 
+/// Fingerprint of a JSON value (a facet), to recognise an unchanged facet without serialising it.
+pub(crate) fn value_fingerprint(value: &Value) -> u64 {
+    let mut m = Mixer::default();
+    m.json(value);
+    m.finish()
+}
+
 /// Fingerprint of a resolved parent id.
 pub(crate) fn parent_fingerprint(parent_id: Option<&str>) -> u64 {
     let mut m = Mixer::default();

@@ -88,7 +88,8 @@ pub fn fold(id: &str, contributions: &[&Contribution], now: Timestamp) -> Option
     let facets = Facets::from_first_wins(
         ranked
             .iter()
-            .flat_map(|&i| contributions[i].facets().iter().cloned()),
+            .flat_map(|&i| contributions[i].facets())
+            .map(|(key, facet)| (key, facet.clone())),
     );
 
     let (metrics, uptime, temperature) = merge_measurements(contributions, &states, resource_type);

@@ -311,6 +311,9 @@ impl RegistryState {
                 observed_at,
                 record,
                 parent_id,
+                previous
+                    .and_then(|s| self.slots.get(s))
+                    .map(|slot| &slot.contribution),
             );
             match previous {
                 Some(slot_id) => {
@@ -520,19 +523,23 @@ impl RegistryState {
         prior: &[Result<SlotId, u64>],
         records: &[SourceRecord],
     ) -> Vec<Plan> {
-        let position: HashMap<&str, usize> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.source_id.as_str(), i))
-            .collect();
-        let counts = |i: usize| position.get(records[i].source_id.as_str()) == Some(&i);
+        // Records by `sourceId`, the last of duplicates counting. A per-snapshot map: foldhash
+        // (randomly seeded) is several times faster than SipHash on these short keys.
+        let mut position: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        let mut counts = vec![true; records.len()];
+        for (i, record) in records.iter().enumerate() {
+            if let Some(earlier) = position.insert(record.source_id.as_str(), i) {
+                counts[earlier] = false;
+            }
+        }
 
         let mut placed: Vec<Option<Cow<'_, str>>> = vec![None; records.len()];
         let mut parents: Vec<(Parent, u64)> = Vec::with_capacity(records.len());
         parents.resize_with(records.len(), || (Parent::None, 0));
         let mut visiting = vec![false; records.len()];
         let mut stack = Vec::new();
-        for start in (0..records.len()).filter(|&i| counts(i)) {
+        for start in (0..records.len()).filter(|&i| counts[i]) {
             stack.push(start);
             while let Some(&i) = stack.last() {
                 if placed[i].is_some() {
