@@ -2,7 +2,6 @@
 //! ZFS pools, disks) observed every 10 s with metrics wandering around their thresholds, and a
 //! tick every second. Target: ≥ 1 M signals/s.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -62,14 +61,14 @@ fn base(id: String, resource_type: ResourceType, source: Source) -> Resource {
         last_seen: Timestamp::EPOCH,
         updated_at: Timestamp::EPOCH,
         sources: vec![source],
-        source_status: BTreeMap::new(),
+        source_status: Default::default(),
         identity: Identity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),
         uptime: None,
         temperature: None,
-        facets: BTreeMap::new(),
+        facets: Default::default(),
     }
 }
 

@@ -1,23 +1,30 @@
 //! Resource deltas (SPEC §6 `resourceDelta`): new resources whole, changed ones as RFC 7386
 //! merge-patches carrying their `id`, removed ones by id.
+//!
+//! Upserts are typed ([`Upsert`]) and serialise straight to their JSON: most of a diff is usually
+//! resources that were merely observed again, whose patch (`lastSeen` and the sources'
+//! `lastSeen`) is kept as two timestamps instead of a tree of JSON maps.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ModelError;
+use crate::facets::Facets;
 use crate::json::to_json;
 use crate::names::Source;
 use crate::patch::{apply_merge_patch, merge_patch_between};
+use crate::source_status::SourceStatuses;
 use crate::time::Timestamp;
-use crate::types::{Metrics, Resource, SourceStatusEntry};
+use crate::types::{Metrics, Resource};
 
 /// What changed between two resource sets; serialises as `{"upserts":[...],"removed":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ResourceDiff {
-    /// New resources as whole JSON, changed ones as merge-patches with `"id"`; in id order.
-    pub upserts: Vec<Value>,
+    /// New resources whole, changed ones as merge-patches with `"id"`; in id order.
+    pub upserts: Vec<Upsert>,
     /// Ids of removed resources, sorted.
     pub removed: Vec<String>,
 }
@@ -26,6 +33,152 @@ impl ResourceDiff {
     /// Whether nothing changed (then no frame is sent).
     pub fn is_empty(&self) -> bool {
         self.upserts.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// One entry of [`ResourceDiff::upserts`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upsert {
+    /// A resource the client does not have yet, whole.
+    Whole(Box<Resource>),
+    /// An RFC 7386 merge-patch of a resource the client has, with its `"id"` member.
+    Patch(Value),
+    /// A resource the client has whose observation times alone moved.
+    Observed(Observation),
+}
+
+impl Upsert {
+    /// The id of the resource.
+    pub fn id(&self) -> &str {
+        match self {
+            Upsert::Whole(resource) => &resource.id,
+            Upsert::Patch(patch) => patch.get("id").and_then(Value::as_str).unwrap_or_default(),
+            Upsert::Observed(observation) => observation.id(),
+        }
+    }
+
+    /// The upsert as JSON (what it serialises to).
+    pub fn to_json(&self) -> Value {
+        to_json(self)
+    }
+}
+
+/// A client reads every upsert as a [`Upsert::Patch`]: the wire form does not say which kind it
+/// is, and [`apply_diff`] inserts a patch for an unknown id whole.
+impl<'de> Deserialize<'de> for Upsert {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Upsert::Patch)
+    }
+}
+
+impl Serialize for Upsert {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Upsert::Whole(resource) => resource.serialize(serializer),
+            Upsert::Patch(patch) => patch.serialize(serializer),
+            Upsert::Observed(observation) => observation.serialize(serializer),
+        }
+    }
+}
+
+/// The merge-patch of a resource whose observation times alone changed:
+/// `{"id", "lastSeen"?, "sourceStatus"?: {source: {"lastSeen"}}}` with the members that moved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    id: String,
+    /// The new `lastSeen` in unix ms, or [`UNMOVED`].
+    last_seen: i64,
+    /// Each source's new `lastSeen` by [`Source::index`], or [`UNMOVED`] (kept as plain
+    /// milliseconds: a diff holds one of these per observed resource).
+    sources: [i64; Source::COUNT],
+}
+
+/// Marks a time that did not move (below every valid timestamp).
+const UNMOVED: i64 = i64::MIN;
+
+impl Observation {
+    /// The patch turning the observation times `last_seen` and `source_seen` (by
+    /// [`Source::index`]) into those of `new`; `None` when none moved.
+    pub fn between(
+        last_seen: Timestamp,
+        source_seen: &[Option<Timestamp>; Source::COUNT],
+        new: &Resource,
+    ) -> Option<Observation> {
+        let mut sources = [UNMOVED; Source::COUNT];
+        let mut moved = last_seen != new.last_seen;
+        for (source, entry) in &new.source_status {
+            if source_seen[source.index()] != Some(entry.last_seen) {
+                sources[source.index()] = entry.last_seen.as_millis();
+                moved = true;
+            }
+        }
+        moved.then(|| Observation {
+            id: new.id.clone(),
+            last_seen: if last_seen != new.last_seen {
+                new.last_seen.as_millis()
+            } else {
+                UNMOVED
+            },
+            sources,
+        })
+    }
+
+    /// The resource id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The new `lastSeen`, if it moved.
+    pub fn last_seen(&self) -> Option<Timestamp> {
+        (self.last_seen != UNMOVED).then(|| Timestamp::from_millis(self.last_seen))
+    }
+
+    /// The new `lastSeen` of `source`, if it moved.
+    pub fn source_last_seen(&self, source: Source) -> Option<Timestamp> {
+        let ms = self.sources[source.index()];
+        (ms != UNMOVED).then(|| Timestamp::from_millis(ms))
+    }
+}
+
+impl Serialize for Observation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// `{"lastSeen": t}`.
+        struct Seen(Timestamp);
+        impl Serialize for Seen {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("lastSeen", &self.0)?;
+                map.end()
+            }
+        }
+        /// The moved sources in name order (as a JSON map of them would be).
+        struct Sources<'a>(&'a Observation);
+        impl Serialize for Sources<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut moved: Vec<(Source, Timestamp)> = Source::ALL
+                    .iter()
+                    .filter_map(|&s| self.0.source_last_seen(s).map(|t| (s, t)))
+                    .collect();
+                moved.sort_unstable_by_key(|(s, _)| s.as_str());
+                let mut map = serializer.serialize_map(Some(moved.len()))?;
+                for (source, t) in moved {
+                    map.serialize_entry(source.as_str(), &Seen(t))?;
+                }
+                map.end()
+            }
+        }
+        let any_source = self.sources.iter().any(|&ms| ms != UNMOVED);
+        let last_seen = self.last_seen();
+        let len = 1 + usize::from(last_seen.is_some()) + usize::from(any_source);
+        let mut map = serializer.serialize_map(Some(len))?;
+        map.serialize_entry("id", &self.id)?;
+        if let Some(t) = &last_seen {
+            map.serialize_entry("lastSeen", t)?;
+        }
+        if any_source {
+            map.serialize_entry("sourceStatus", &Sources(self))?;
+        }
+        map.end()
     }
 }
 
@@ -53,48 +206,36 @@ pub fn resource_patch(old: &Resource, new: &Resource) -> Option<Value> {
         &old.temperature,
         &new.temperature,
     );
-    put_map(
-        &mut patch,
-        &old.facets,
-        &new.facets,
-        |v| v.clone(),
-        merge_patch_between,
-    );
+    put_facets(&mut patch, &old.facets, &new.facets);
     finish(patch, &new.id)
 }
 
-/// The patch for a resource whose observation times alone changed, given the times before:
-/// `lastSeen` and each source's `lastSeen` (indexed by [`Source::index`]).
-pub(crate) fn observation_patch(
-    last_seen: Timestamp,
-    source_seen: &[Option<Timestamp>; Source::COUNT],
-    new: &Resource,
-) -> Option<Value> {
-    let mut patch = Map::new();
-    let mut text: Option<(Timestamp, String)> = None;
-    let mut stamp = |t: Timestamp| match &text {
-        Some((at, s)) if *at == t => Value::String(s.clone()),
-        _ => {
-            let s = t.to_string();
-            text = Some((t, s.clone()));
-            Value::String(s)
-        }
-    };
-    if last_seen != new.last_seen {
-        patch.insert("lastSeen".to_owned(), stamp(new.last_seen));
+/// The facet members: removed ones as `null`, added ones whole, changed ones as the recursive
+/// patch between their parsed forms (facets whose texts are equal are never parsed).
+fn put_facets(patch: &mut Map<String, Value>, old: &Facets, new: &Facets) {
+    if old == new {
+        return;
     }
-    let mut sources = Map::new();
-    for (source, entry) in &new.source_status {
-        if source_seen[source.index()] != Some(entry.last_seen) {
-            let mut member = Map::new();
-            member.insert("lastSeen".to_owned(), stamp(entry.last_seen));
-            sources.insert(source.as_str().to_owned(), Value::Object(member));
+    for (name, old_facet) in old.iter() {
+        match new.facet(name) {
+            None => {
+                patch.insert(name.to_owned(), Value::Null);
+            }
+            Some(new_facet) if new_facet != old_facet => {
+                if let Some(member) =
+                    merge_patch_between(&old_facet.to_value(), &new_facet.to_value())
+                {
+                    patch.insert(name.to_owned(), member);
+                }
+            }
+            Some(_) => {}
         }
     }
-    if !sources.is_empty() {
-        patch.insert("sourceStatus".to_owned(), Value::Object(sources));
+    for (name, new_facet) in new.iter() {
+        if !old.contains_key(name) {
+            patch.insert(name.to_owned(), new_facet.to_value());
+        }
     }
-    finish(patch, &new.id)
 }
 
 /// Adds `"id"` to a non-empty patch.
@@ -145,8 +286,8 @@ fn put_nested<T: Serialize + PartialEq>(
     }
 }
 
-/// The `metrics` member: each changed metric patched on its own, so unchanged ones are never
-/// serialised.
+/// The `metrics` member: each changed metric patched field by field, so unchanged ones are
+/// never serialised.
 fn put_metrics(patch: &mut Map<String, Value>, old: &Metrics, new: &Metrics) {
     if old == new {
         return;
@@ -155,9 +296,13 @@ fn put_metrics(patch: &mut Map<String, Value>, old: &Metrics, new: &Metrics) {
     for ((name, a), b) in Metrics::NAMES.iter().zip(old.slots()).zip(new.slots()) {
         match (a, b) {
             (Some(a), Some(b)) if a != b => {
-                if let Some(p) = merge_patch_between(&to_json(a), &to_json(b)) {
-                    member.insert((*name).to_owned(), p);
-                }
+                let mut fields = Map::new();
+                put_optional(&mut fields, "value", &a.value, &b.value);
+                put_optional(&mut fields, "used", &a.used, &b.used);
+                put_optional(&mut fields, "total", &a.total, &b.total);
+                put_optional(&mut fields, "percent", &a.percent, &b.percent);
+                put(&mut fields, "unit", &a.unit, &b.unit);
+                member.insert((*name).to_owned(), Value::Object(fields));
             }
             (None, Some(b)) => {
                 member.insert((*name).to_owned(), to_json(b));
@@ -173,50 +318,34 @@ fn put_metrics(patch: &mut Map<String, Value>, old: &Metrics, new: &Metrics) {
     }
 }
 
-/// The `sourceStatus` member: per source added whole, removed as `null`, changed as a patch.
-fn put_source_status(
-    patch: &mut Map<String, Value>,
-    old: &BTreeMap<Source, SourceStatusEntry>,
-    new: &BTreeMap<Source, SourceStatusEntry>,
-) {
+/// The `sourceStatus` member: per source added whole, removed as `null`, changed field by field.
+fn put_source_status(patch: &mut Map<String, Value>, old: &SourceStatuses, new: &SourceStatuses) {
     if old == new {
         return;
     }
     let mut member = Map::new();
-    put_map(&mut member, old, new, to_json, |a, b| {
-        merge_patch_between(&to_json(a), &to_json(b))
-    });
-    if !member.is_empty() {
-        patch.insert("sourceStatus".to_owned(), Value::Object(member));
-    }
-}
-
-/// Patches the members of `patch` named by the keys of two maps: removed keys as `null`, added
-/// keys whole (`whole`), changed keys by `diff`.
-fn put_map<K: AsRef<str> + Ord, V: PartialEq>(
-    patch: &mut Map<String, Value>,
-    old: &BTreeMap<K, V>,
-    new: &BTreeMap<K, V>,
-    whole: impl Fn(&V) -> Value,
-    diff: impl Fn(&V, &V) -> Option<Value>,
-) {
-    for (key, old_value) in old {
-        match new.get(key) {
+    for (source, a) in old {
+        match new.get(source) {
             None => {
-                patch.insert(key.as_ref().to_owned(), Value::Null);
+                member.insert(source.as_str().to_owned(), Value::Null);
             }
-            Some(new_value) if new_value != old_value => {
-                if let Some(member) = diff(old_value, new_value) {
-                    patch.insert(key.as_ref().to_owned(), member);
-                }
+            Some(b) if a != b => {
+                let mut fields = Map::new();
+                put(&mut fields, "status", &a.status, &b.status);
+                put(&mut fields, "lastSeen", &a.last_seen, &b.last_seen);
+                put_optional(&mut fields, "error", &a.error, &b.error);
+                member.insert(source.as_str().to_owned(), Value::Object(fields));
             }
             Some(_) => {}
         }
     }
-    for (key, new_value) in new {
-        if !old.contains_key(key) {
-            patch.insert(key.as_ref().to_owned(), whole(new_value));
+    for (source, b) in new {
+        if !old.contains_key(source) {
+            member.insert(source.as_str().to_owned(), to_json(b));
         }
+    }
+    if !member.is_empty() {
+        patch.insert("sourceStatus".to_owned(), Value::Object(member));
     }
 }
 
@@ -231,8 +360,12 @@ where
     let mut diff = ResourceDiff::default();
     for (id, resource) in &new {
         match old.remove(id) {
-            None => diff.upserts.push(to_json(resource)),
-            Some(before) => diff.upserts.extend(resource_patch(before, resource)),
+            None => diff
+                .upserts
+                .push(Upsert::Whole(Box::new((*resource).clone()))),
+            Some(before) => diff
+                .upserts
+                .extend(resource_patch(before, resource).map(Upsert::Patch)),
         }
     }
     diff.removed = old.into_keys().map(str::to_owned).collect();
@@ -246,21 +379,22 @@ pub fn apply_diff(
     state: &mut BTreeMap<String, Value>,
     diff: &ResourceDiff,
 ) -> Result<(), ModelError> {
-    let mut ids = Vec::with_capacity(diff.upserts.len());
-    for (index, upsert) in diff.upserts.iter().enumerate() {
+    let upserts: Vec<Value> = diff.upserts.iter().map(Upsert::to_json).collect();
+    let mut ids = Vec::with_capacity(upserts.len());
+    for (index, upsert) in upserts.iter().enumerate() {
         match upsert.get("id") {
-            Some(Value::String(id)) => ids.push(id),
+            Some(Value::String(id)) => ids.push(id.clone()),
             _ => return Err(ModelError::UpsertWithoutId { index }),
         }
     }
     for id in &diff.removed {
         state.remove(id);
     }
-    for (id, upsert) in ids.into_iter().zip(&diff.upserts) {
-        match state.get_mut(id) {
-            Some(current) => apply_merge_patch(current, upsert),
+    for (id, upsert) in ids.into_iter().zip(upserts) {
+        match state.get_mut(&id) {
+            Some(current) => apply_merge_patch(current, &upsert),
             None => {
-                state.insert(id.clone(), upsert.clone());
+                state.insert(id, upsert);
             }
         }
     }
@@ -328,7 +462,7 @@ mod tests {
     #[test]
     fn diff_serialises_as_upserts_and_removed() {
         let diff = ResourceDiff {
-            upserts: vec![json!({"id": "a", "name": "x"})],
+            upserts: vec![Upsert::Patch(json!({"id": "a", "name": "x"}))],
             removed: vec!["b".to_owned()],
         };
         assert_eq!(
@@ -342,7 +476,10 @@ mod tests {
     fn apply_diff_rejects_upserts_without_id() {
         let mut state = BTreeMap::from([("a".to_owned(), json!({"id": "a"}))]);
         let diff = ResourceDiff {
-            upserts: vec![json!({"id": "b"}), json!({"name": "no id"})],
+            upserts: vec![
+                Upsert::Patch(json!({"id": "b"})),
+                Upsert::Patch(json!({"name": "no id"})),
+            ],
             removed: vec!["a".to_owned()],
         };
         assert_eq!(
@@ -363,8 +500,8 @@ mod tests {
         ]);
         let diff = ResourceDiff {
             upserts: vec![
-                json!({"id": "a", "tags": null, "status": "online"}),
-                json!({"id": "b", "name": "new"}),
+                Upsert::Patch(json!({"id": "a", "tags": null, "status": "online"})),
+                Upsert::Patch(json!({"id": "b", "name": "new"})),
             ],
             removed: vec!["c".to_owned()],
         };

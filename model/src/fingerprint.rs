@@ -38,7 +38,8 @@ impl Mixer {
         self.next.wrapping_mul(K) ^ self.other
     }
 
-    /// Mixes a length-prefixed byte string, eight bytes at a time.
+    /// Mixes a length-prefixed byte string, eight bytes at a time. The last partial word is
+    /// read without a copy: with the length fixed, its bytes determine it uniquely.
     fn bytes(&mut self, bytes: &[u8]) {
         self.word(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);
@@ -48,10 +49,17 @@ impl Mixer {
             self.word(u64::from_le_bytes(buf));
         }
         let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.word(u64::from_le_bytes(buf));
+        let n = rest.len();
+        if n >= 4 {
+            // The first and the last four bytes (overlapping when n < 8).
+            let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+            self.word(u64::from(lo) | u64::from(hi) << 32);
+        } else if n > 0 {
+            // The first, middle and last byte (repeating when n < 3).
+            let word =
+                u64::from(rest[0]) | u64::from(rest[n / 2]) << 8 | u64::from(rest[n - 1]) << 16;
+            self.word(word);
         }
     }
 
@@ -212,6 +220,13 @@ pub(crate) fn content_fingerprint(record: &SourceRecord) -> u64 {
     m.opt(*offline_after_ms, Mixer::word);
     m.opt(error.as_deref(), Mixer::str);
     m.opt(guest_key.as_deref(), Mixer::str);
+    m.finish()
+}
+
+/// Fingerprint of a JSON value (a facet), to recognise an unchanged facet without serialising it.
+pub(crate) fn value_fingerprint(value: &Value) -> u64 {
+    let mut m = Mixer::default();
+    m.json(value);
     m.finish()
 }
 

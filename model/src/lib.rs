@@ -11,8 +11,10 @@
 
 #![warn(missing_docs)]
 
+pub mod contribution;
 pub mod diff;
 pub mod error;
+pub mod facets;
 mod fingerprint;
 pub mod id;
 pub mod identity;
@@ -22,6 +24,7 @@ pub mod names;
 pub mod patch;
 pub mod record;
 pub mod registry;
+pub mod source_status;
 pub mod status;
 pub mod time;
 pub mod types;
@@ -29,14 +32,17 @@ pub mod types;
 #[cfg(test)]
 mod testgen;
 
-pub use diff::{apply_diff, diff_resources, resource_patch, ResourceDiff};
+pub use contribution::Contribution;
+pub use diff::{apply_diff, diff_resources, resource_patch, Observation, ResourceDiff, Upsert};
 pub use error::ModelError;
+pub use facets::{Facet, Facets};
 pub use id::{record_stable_key, stable_id};
 pub use identity::{match_identities, MatchReason, AUTO_MERGE_CONFIDENCE};
-pub use merge::{fold, Contribution};
+pub use merge::fold;
 pub use names::{FacetKey, ResourceType, Source, SourceState, Status};
 pub use patch::{apply_merge_patch, merge_patch_between};
 pub use record::{ParentRef, SourceRecord, SourceSnapshot};
 pub use registry::RegistryState;
+pub use source_status::SourceStatuses;
 pub use time::Timestamp;
 pub use types::{Identity, MetricValue, Metrics, Resource, SourceStatusEntry};

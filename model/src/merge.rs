@@ -12,96 +12,14 @@
 //!   newest observation and the first-ranked error of that source's contributions.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
 
-use crate::names::{ResourceType, Source, SourceState};
-use crate::record::SourceRecord;
-use crate::status::{aggregate_status, freshness, metric_priority, priority, tier};
+pub use crate::contribution::Contribution;
+use crate::facets::Facets;
+use crate::names::{ResourceType, SourceState};
+use crate::source_status::SourceStatuses;
+use crate::status::{aggregate_status, metric_priority, priority, tier};
 use crate::time::Timestamp;
 use crate::types::{Identity, Metrics, Resource, SourceStatusEntry};
-
-/// One source's record of a resource, as of one observation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Contribution {
-    source: Source,
-    scope: String,
-    observed_at: Timestamp,
-    record: SourceRecord,
-    parent_id: Option<String>,
-}
-
-impl Contribution {
-    /// A contribution of `record` from `(source, scope)` observed at `observed_at`, whose parent
-    /// has been resolved to the resource id `parent_id`. The record is canonicalised.
-    pub fn new(
-        source: Source,
-        scope: impl Into<String>,
-        observed_at: Timestamp,
-        mut record: SourceRecord,
-        parent_id: Option<String>,
-    ) -> Self {
-        record.canonicalise();
-        Self::from_canonical(source, scope.into(), observed_at, record, parent_id)
-    }
-
-    /// As [`Contribution::new`] for a record that is already canonical.
-    pub(crate) fn from_canonical(
-        source: Source,
-        scope: String,
-        observed_at: Timestamp,
-        record: SourceRecord,
-        parent_id: Option<String>,
-    ) -> Self {
-        Contribution {
-            source,
-            scope,
-            observed_at,
-            record,
-            parent_id,
-        }
-    }
-
-    /// The contributing source.
-    pub fn source(&self) -> Source {
-        self.source
-    }
-
-    /// The record (canonical).
-    pub fn record(&self) -> &SourceRecord {
-        &self.record
-    }
-
-    /// The resolved parent resource id.
-    pub fn parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-
-    /// When the source observed the record.
-    pub fn observed_at(&self) -> Timestamp {
-        self.observed_at
-    }
-
-    /// Records a newer observation of unchanged content.
-    pub(crate) fn observe(&mut self, at: Timestamp) {
-        self.observed_at = at;
-    }
-
-    /// Freshness at `now` (see [`crate::status`]).
-    pub fn freshness(&self, now: Timestamp) -> SourceState {
-        freshness(
-            self.source,
-            self.record.stale_after_ms,
-            self.record.offline_after_ms,
-            self.observed_at,
-            now,
-        )
-    }
-
-    /// Deterministic tie-breaker shared by every ranking.
-    fn key(&self) -> (Source, &str, &str) {
-        (self.source, &self.scope, &self.record.source_id)
-    }
-}
 
 /// The resource `id` as the fold of `contributions` at `now`, with `updatedAt = now` (callers that
 /// keep history restore the previous `updatedAt` when only observation times changed). `None`
@@ -111,57 +29,68 @@ pub fn fold(id: &str, contributions: &[&Contribution], now: Timestamp) -> Option
     let mut ranked: Vec<usize> = (0..contributions.len()).collect();
     ranked.sort_by(|&a, &b| {
         let (ca, cb) = (contributions[a], contributions[b]);
-        (tier(states[a]), Reverse(priority(ca.source)), ca.key()).cmp(&(
+        (tier(states[a]), Reverse(priority(ca.source())), ca.key()).cmp(&(
             tier(states[b]),
-            Reverse(priority(cb.source)),
+            Reverse(priority(cb.source())),
             cb.key(),
         ))
     });
     let first = contributions[*ranked.first()?];
-    let resource_type = first.record.resource_type;
+    let resource_type = first.resource_type();
 
     let name = ranked
         .iter()
-        .map(|&i| &contributions[i].record.name)
+        .map(|&i| contributions[i].name())
         .find(|n| !n.is_empty())
-        .unwrap_or(&first.record.name)
-        .clone();
+        .unwrap_or(first.name())
+        .to_owned();
     let status = aggregate_status(
         ranked
             .iter()
-            .map(|&i| (states[i], contributions[i].record.status)),
+            .map(|&i| (states[i], contributions[i].status())),
     );
 
-    let mut source_status: BTreeMap<Source, SourceStatusEntry> = BTreeMap::new();
+    let mut source_status = SourceStatuses::new();
     let mut identity = Identity::default();
     let mut tags: Vec<String> = Vec::new();
-    let mut facets = BTreeMap::new();
-    let mut parent_id = None;
-    let mut last_seen = first.observed_at;
+    let mut parent_id: Option<&str> = None;
+    let mut last_seen = first.observed_at();
     for &i in &ranked {
         let c = contributions[i];
-        last_seen = last_seen.max(c.observed_at);
-        source_status
-            .entry(c.source)
-            .and_modify(|e| e.last_seen = e.last_seen.max(c.observed_at))
-            .or_insert_with(|| SourceStatusEntry {
-                status: states[i],
-                last_seen: c.observed_at,
-                error: c.record.error.clone(),
-            });
-        identity.absorb(&c.record.identity);
-        tags.extend(c.record.tags.iter().cloned());
-        for (key, value) in &c.record.facets {
-            facets
-                .entry(key.as_str().to_owned())
-                .or_insert_with(|| value.clone());
+        let seen = c.observed_at();
+        last_seen = last_seen.max(seen);
+        match source_status.get_mut(&c.source()) {
+            Some(e) => e.last_seen = e.last_seen.max(seen),
+            None => {
+                source_status.insert(
+                    c.source(),
+                    SourceStatusEntry {
+                        status: states[i],
+                        last_seen: seen,
+                        error: c.error().map(str::to_owned),
+                    },
+                );
+            }
         }
+        if let Some(facts) = c.identity() {
+            identity.absorb(facts);
+        }
+        tags.extend(c.tags().iter().cloned());
         if parent_id.is_none() {
-            parent_id.clone_from(&c.parent_id);
+            parent_id = c.parent_id();
         }
     }
-    tags.sort_unstable();
-    tags.dedup();
+    // One contribution's tags are already canonical (sorted, unique).
+    if contributions.len() > 1 {
+        tags.sort_unstable();
+        tags.dedup();
+    }
+    let facets = Facets::from_first_wins(
+        ranked
+            .iter()
+            .flat_map(|&i| contributions[i].facets())
+            .map(|(key, facet)| (key, facet.clone())),
+    );
 
     let (metrics, uptime, temperature) = merge_measurements(contributions, &states, resource_type);
 
@@ -176,7 +105,7 @@ pub fn fold(id: &str, contributions: &[&Contribution], now: Timestamp) -> Option
         source_status,
         identity,
         metrics,
-        parent_id,
+        parent_id: parent_id.map(str::to_owned),
         tags,
         uptime,
         temperature,
@@ -203,25 +132,24 @@ fn merge_measurements(
         .map(|(c, _)| *c)
         .collect();
     eligible.sort_by(|a, b| {
-        (Reverse(metric_priority(a.source, resource_type)), a.key())
-            .cmp(&(Reverse(metric_priority(b.source, resource_type)), b.key()))
+        (Reverse(metric_priority(a.source(), resource_type)), a.key())
+            .cmp(&(Reverse(metric_priority(b.source(), resource_type)), b.key()))
     });
 
     let mut metrics = Metrics::default();
     for (slot, index) in metrics.slots_mut().into_iter().zip(0..) {
-        *slot = eligible
-            .iter()
-            .find_map(|c| c.record.metrics.slots()[index].clone());
+        *slot = eligible.iter().find_map(|c| c.metric(index).cloned());
     }
-    let uptime = eligible.iter().find_map(|c| c.record.uptime);
-    let temperature = eligible.iter().find_map(|c| c.record.temperature);
+    let uptime = eligible.iter().find_map(|c| c.uptime());
+    let temperature = eligible.iter().find_map(|c| c.temperature());
     (metrics, uptime, temperature)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::{FacetKey, Status};
+    use crate::names::{FacetKey, Source, Status};
+    use crate::record::SourceRecord;
     use crate::types::MetricValue;
     use serde_json::json;
 

@@ -166,7 +166,7 @@ pub fn resource(id: String) -> BoxedStrategy<Resource> {
                     last_seen,
                     updated_at,
                     sources: source_status.keys().copied().collect(),
-                    source_status,
+                    source_status: source_status.into_iter().collect(),
                     identity,
                     metrics,
                     parent_id: parent_id.map(str::to_owned),

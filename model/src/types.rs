@@ -2,17 +2,16 @@
 //!
 //! **Canonical-JSON invariant:** a [`Resource`] as held by the registry serialises to JSON without
 //! any `null` object member at any depth: optional fields are omitted when `None`, non-finite
-//! numbers are dropped, and facet values are pruned of null members ([`Resource::canonicalise`]).
+//! numbers are dropped, and facet values hold no null members (see [`crate::facets`]).
 //! This is what makes the RFC 7386 merge-patches of [`crate::diff`] exact.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::json::prune_null_members;
+use crate::facets::Facets;
 use crate::names::{ResourceType, Source, SourceState, Status};
+use crate::source_status::SourceStatuses;
 use crate::time::Timestamp;
 
 /// What identifies the machine (or disk) behind a resource, used to recognise it across sources.
@@ -182,7 +181,7 @@ pub struct Resource {
     /// Sources that currently see the resource, in [`Source`] order.
     pub sources: Vec<Source>,
     /// Freshness per source.
-    pub source_status: BTreeMap<Source, SourceStatusEntry>,
+    pub source_status: SourceStatuses,
     /// Identity, the union over all sources.
     pub identity: Identity,
     /// Metrics, each from the best fresh source that has it.
@@ -200,15 +199,16 @@ pub struct Resource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Per-source details (`proxmox`, `docker`, `storage`, …), free-form JSON flattened into the
-    /// resource's top level. Never holds `null` members (see the module docs).
+    /// resource's top level, kept as compact shared text (see [`crate::facets`]). Never holds
+    /// `null` members (see the module docs).
     #[serde(flatten)]
-    pub facets: BTreeMap<String, Value>,
+    pub facets: Facets,
 }
 
 impl Resource {
     /// Puts the resource in canonical form: identity normalised, tags trimmed, sorted and
-    /// deduplicated, sources sorted, non-finite numbers dropped, null facets and null members
-    /// inside facets removed. Registry resources are always canonical; call this on resources
+    /// deduplicated, sources sorted, non-finite numbers dropped (facets are canonical by
+    /// construction). Registry resources are always canonical; call this on resources
     /// built by hand before diffing them.
     pub fn canonicalise(&mut self) {
         self.identity.normalise();
@@ -219,7 +219,6 @@ impl Resource {
         if self.temperature.is_some_and(|t| !t.is_finite()) {
             self.temperature = None;
         }
-        self.facets.retain(|_, value| !prune_null_members(value));
     }
 
     /// Whether two resources differ only in observation times (`lastSeen`, `updatedAt` and the
@@ -278,7 +277,7 @@ mod tests {
             last_seen: t("2026-11-22T10:00:00.123Z"),
             updated_at: t("2026-11-22T09:58:10Z"),
             sources: vec![Source::Proxmox, Source::Agent],
-            source_status: BTreeMap::from([
+            source_status: SourceStatuses::from([
                 (
                     Source::Proxmox,
                     SourceStatusEntry {
@@ -324,13 +323,15 @@ mod tests {
             tags: vec!["prod".into()],
             uptime: Some(86_400),
             temperature: Some(48.0),
-            facets: BTreeMap::from([
-                ("agent".into(), json!({"version": "6.0.0"})),
+            facets: [
+                ("agent".to_owned(), json!({"version": "6.0.0"})),
                 (
-                    "proxmox".into(),
+                    "proxmox".to_owned(),
                     json!({"node": "pve1", "instance": "homelab"}),
                 ),
-            ]),
+            ]
+            .into_iter()
+            .collect(),
         }
     }
 

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use pulse_actors::{ExitGuard, Hub};
-use pulse_model::{RegistryState, Resource, SourceSnapshot, Timestamp};
-use serde_json::{json, Value};
+use pulse_model::{RegistryState, Resource, ResourceDiff, SourceSnapshot, Timestamp};
+use serde_json::Value;
 
 use super::clock;
 use super::query::{self, Aggregations, ResourcePage, ResourceQuery};
@@ -189,45 +189,33 @@ impl Registry {
         self.seq += 1;
         self.last_update = clock::now_millis();
         self.full_cache = None;
-        let mut data = serde_json::Map::new();
-        if !diff.is_empty() {
-            data.insert(
-                "resourceDelta".into(),
-                serde_json::to_value(&diff).unwrap_or(Value::Null),
-            );
-        }
-        if self.health_dirty {
-            data.insert("connectionHealth".into(), json!(self.health));
-            self.health_dirty = false;
-        }
+        let health = self.health_dirty.then_some(&self.health);
+        self.health_dirty = false;
+        let alerts = self.alerts_dirty.then_some(&self.alerts);
+        self.alerts_dirty = false;
+        let frame = delta_frame(
+            &diff,
+            health,
+            alerts,
+            stats_changed.then_some(&stats),
+            self.last_update,
+        );
         if stats_changed {
-            data.insert("stats".into(), json!(stats));
             self.stats = stats;
         }
-        if self.alerts_dirty {
-            data.insert("activeAlerts".into(), self.alerts.active.clone());
-            data.insert(
-                "recentlyResolved".into(),
-                self.alerts.recently_resolved.clone(),
-            );
-            self.alerts_dirty = false;
-        }
-        data.insert("lastUpdate".into(), json!(self.last_update));
-        let frame = json!({"type": "rawData", "data": data, "timestamp": self.last_update});
         let changes = Changes {
             at: Timestamp::from_millis(self.last_update),
             upserted: diff
                 .upserts
                 .iter()
-                .filter_map(|u| u.get("id").and_then(Value::as_str))
-                .filter_map(|id| self.state.get(id).cloned())
+                .filter_map(|u| self.state.get(u.id()).cloned())
                 .collect(),
             removed: diff.removed,
         };
         let report = self.hub.publish(HubItem::Delta {
             epoch: self.epoch,
             seq: self.seq,
-            frame: Arc::from(frame.to_string()),
+            frame: Arc::from(frame),
             changes: Arc::new(changes),
         });
         metrics::counter!(names::REGISTRY_DIFFS, "org" => self.org.clone()).increment(1);
@@ -269,6 +257,56 @@ impl Registry {
         };
         self.full_cache = Some(full.clone());
         full
+    }
+}
+
+/// The `rawData` frame of one diff: `{"data":{…},"timestamp":n,"type":"rawData"}` whose data holds
+/// the members that changed (`connectionHealth`, `resourceDelta`, `stats`) and `lastUpdate`, in
+/// name order. Written straight from the typed diff, without an intermediate `Value` tree.
+fn delta_frame(
+    diff: &ResourceDiff,
+    health: Option<&BTreeMap<String, bool>>,
+    alerts: Option<&AlertLists>,
+    stats: Option<&Aggregations>,
+    last_update: i64,
+) -> String {
+    let mut frame: Vec<u8> = Vec::with_capacity(256 + 128 * diff.upserts.len());
+    frame.extend_from_slice(b"{\"data\":{");
+    if let Some(alerts) = alerts {
+        frame.extend_from_slice(b"\"activeAlerts\":");
+        push_json(&mut frame, &alerts.active);
+        frame.extend_from_slice(b",\"recentlyResolved\":");
+        push_json(&mut frame, &alerts.recently_resolved);
+        frame.push(b',');
+    }
+    if let Some(health) = health {
+        frame.extend_from_slice(b"\"connectionHealth\":");
+        push_json(&mut frame, health);
+        frame.push(b',');
+    }
+    frame.extend_from_slice(format!("\"lastUpdate\":{last_update}").as_bytes());
+    if !diff.is_empty() {
+        frame.extend_from_slice(b",\"resourceDelta\":{\"removed\":");
+        push_json(&mut frame, &diff.removed);
+        frame.extend_from_slice(b",\"upserts\":");
+        push_json(&mut frame, &diff.upserts);
+        frame.push(b'}');
+    }
+    if let Some(stats) = stats {
+        frame.extend_from_slice(b",\"stats\":");
+        push_json(&mut frame, stats);
+    }
+    frame.extend_from_slice(
+        format!("}},\"timestamp\":{last_update},\"type\":\"rawData\"}}").as_bytes(),
+    );
+    // Only JSON text was written, so this never fails.
+    String::from_utf8(frame).unwrap_or_default()
+}
+
+/// Appends the JSON of a value that always serialises (model types, maps with string keys).
+fn push_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.extend_from_slice(b"null");
     }
 }
 

@@ -1,7 +1,5 @@
 //! Shared helpers for the integration tests: resources, configs, an engine driver.
 
-use std::collections::BTreeMap;
-
 use pulse_alerts::{
     AlertConfig, AlertEvent, AlertState, NativeAlert, NotifyKind, Signal, SuppressReason,
 };
@@ -29,14 +27,14 @@ pub fn resource(id: &str, resource_type: ResourceType) -> Resource {
         last_seen: t(0),
         updated_at: t(0),
         sources: vec![Source::Proxmox],
-        source_status: BTreeMap::new(),
+        source_status: Default::default(),
         identity: Identity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),
         uptime: None,
         temperature: None,
-        facets: BTreeMap::new(),
+        facets: Default::default(),
     }
 }
 

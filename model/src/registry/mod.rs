@@ -24,11 +24,11 @@ mod tests;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::mem;
+use std::sync::Arc;
 
-use crate::diff::{observation_patch, resource_patch, ResourceDiff};
+use crate::diff::{resource_patch, Observation, ResourceDiff, Upsert};
 use crate::fingerprint::{content_fingerprint, parent_fingerprint};
 use crate::id::{record_stable_key, stable_id};
-use crate::json::to_json;
 use crate::merge::{fold, Contribution};
 use crate::names::{Source, SourceState};
 use crate::record::{ParentRef, SourceRecord, SourceSnapshot};
@@ -51,12 +51,24 @@ struct ScopeKey {
 }
 
 /// What the registry remembers of one scope.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Scope {
+    /// The scope's name, shared by its contributions.
+    name: Arc<str>,
     /// Observation time of the newest snapshot ingested; older snapshots are ignored.
     observed_at: Timestamp,
-    /// The scope's contributions by `sourceId`.
-    records: HashMap<String, SlotId>,
+    /// The scope's contributions by `sourceId` (the key shared with the contribution).
+    records: HashMap<Arc<str>, SlotId>,
+}
+
+impl Scope {
+    fn new(name: &str) -> Scope {
+        Scope {
+            name: Arc::from(name),
+            observed_at: Timestamp::default(),
+            records: HashMap::new(),
+        }
+    }
 }
 
 /// One contribution and where it is folded.
@@ -86,15 +98,35 @@ struct Fingerprint {
     parent: u64,
 }
 
-/// What a record had before this snapshot.
-#[derive(Debug, Clone, Copy)]
-struct Prior {
-    /// Its previous contribution (same scope and `sourceId`), if any.
-    slot: Option<SlotId>,
-    /// Its content fingerprint as received now.
-    content: u64,
-    /// Whether the previous contribution holds exactly this content.
-    unchanged: bool,
+/// Where a record of a snapshot goes, decided before anything changes.
+#[derive(Debug, Clone)]
+enum Home {
+    /// Its previous contribution (same scope, `sourceId` and type), on that one's resource.
+    Slot(SlotId),
+    /// A new contribution on this resource; `content` is the record's fingerprint as received
+    /// (taken before it was canonicalised for placement).
+    New { resource_id: String, content: u64 },
+    /// An earlier duplicate of a later record with the same `sourceId`: ignored.
+    Skip,
+}
+
+/// How a record's parent resolved.
+#[derive(Debug, Clone)]
+enum Parent {
+    /// No parent, or one that does not resolve.
+    None,
+    /// The resource of another record of the snapshot, by position.
+    Record(usize),
+    /// A resource id (from a stable key).
+    Id(String),
+}
+
+/// The plan for one record: where it goes, its parent and the fingerprint of the parent's id.
+#[derive(Debug, Clone)]
+struct Plan {
+    home: Home,
+    parent: Parent,
+    parent_fingerprint: u64,
 }
 
 /// A resource's form before the current tick.
@@ -155,27 +187,12 @@ struct Entry {
     before: Option<Before>,
 }
 
-/// What ingest does with one record.
-enum Step {
-    /// Same content, placement and parent as its existing contribution: just re-observed.
-    Observe(SlotId),
-    /// New or changed: store it (replacing `previous`) on `resource_id`.
-    Store {
-        previous: Option<SlotId>,
-        resource_id: String,
-        parent_id: Option<String>,
-        fingerprint: Fingerprint,
-    },
-    /// An earlier duplicate of a later record with the same `sourceId`: ignored.
-    Skip,
-}
-
 /// Result of refreshing a resource's observation times.
 enum Refresh {
     /// Nothing changed.
     Same,
-    /// Observation times moved.
-    Moved,
+    /// Observation times moved; `captured` when this gave the entry its pre-tick form.
+    Moved { captured: bool },
     /// A contribution changed freshness: the resource with this id must be folded again.
     Refold(String),
 }
@@ -194,6 +211,9 @@ pub struct RegistryState {
     aliases: HashMap<String, Vec<SlotId>>,
     /// Members of resources being created by the ingest in progress (empty between calls).
     newcomers: HashMap<String, Vec<SlotId>>,
+    /// Entries given a pre-tick form since the last diff (may repeat, or name entries since
+    /// removed or reused; `take_diff` skips those without a pending form).
+    touched: Vec<EntryId>,
     /// Pre-tick forms of resources removed since the last diff.
     removed: BTreeMap<String, Before>,
     /// Whether anything was captured since the last diff.
@@ -221,68 +241,98 @@ impl RegistryState {
             records,
         } = snapshot;
         let key = ScopeKey { source, scope };
-        let mut scope = self.scopes.remove(&key).unwrap_or_default();
+        let mut scope = self
+            .scopes
+            .remove(&key)
+            .unwrap_or_else(|| Scope::new(&key.scope));
         if observed_at < scope.observed_at {
             self.scopes.insert(key, scope);
             return 0;
         }
         let mut records = records;
         let prior = self.prior(&scope, &mut records);
-        let steps = self.plan(key.source, &prior, &records);
+        let plans = self.plan(key.source, &prior, &records);
         self.epoch += 1;
 
         let mut refold: Vec<String> = Vec::new();
         let mut observed: Vec<SlotId> = Vec::with_capacity(records.len());
-        let mut added: Vec<(String, SlotId)> = Vec::new();
-        for (record, step) in records.into_iter().zip(steps) {
-            match step {
-                Step::Observe(slot_id) => {
-                    if let Some(slot) = self.slots.get_mut(slot_id) {
-                        slot.contribution.observe(observed_at);
-                        slot.epoch = self.epoch;
-                    }
+        let mut added: Vec<(Arc<str>, SlotId)> = Vec::new();
+        // One pass: a record with a previous contribution is fingerprinted and, when unchanged,
+        // released at once, while it is still in cache. Records are worked on in place (moving
+        // one out copies a kilobyte).
+        for (index, record) in records.iter_mut().enumerate() {
+            let plan = &plans[index];
+            let (previous, content) = match &plan.home {
+                Home::Skip => continue,
+                Home::Slot(slot_id) => (Some(*slot_id), content_fingerprint(record)),
+                Home::New { content, .. } => (None, *content),
+            };
+            let fingerprint = Fingerprint {
+                content,
+                parent: plan.parent_fingerprint,
+            };
+            if let Some(slot_id) = previous {
+                let Some(slot) = self.slots.get_mut(slot_id) else {
+                    continue;
+                };
+                if slot.fingerprint == fingerprint {
+                    slot.contribution.observe(observed_at);
+                    slot.epoch = self.epoch;
                     observed.push(slot_id);
+                    release(record);
+                    continue;
                 }
-                Step::Skip => {}
-                Step::Store {
-                    previous,
-                    resource_id,
-                    parent_id,
-                    fingerprint,
-                } => {
-                    let mut record = record;
-                    record.canonicalise();
-                    let own_id =
-                        stable_id(record.resource_type, &record_stable_key(source, &record));
-                    let source_id = previous.is_none().then(|| record.source_id.clone());
-                    let contribution = Contribution::from_canonical(
-                        source,
-                        key.scope.clone(),
-                        observed_at,
-                        record,
-                        parent_id,
-                    );
-                    match (previous, source_id) {
-                        (Some(slot_id), _) => {
-                            refold.extend(self.replace_slot(
-                                slot_id,
-                                contribution,
-                                &resource_id,
-                                own_id,
-                                fingerprint,
-                            ));
-                        }
-                        (None, Some(source_id)) => {
-                            added.push((
-                                source_id,
-                                self.add_slot(contribution, &resource_id, own_id, fingerprint),
-                            ));
-                        }
-                        (None, None) => {}
-                    }
-                    refold.push(resource_id);
+                record.canonicalise();
+            }
+            let record = mem::replace(
+                record,
+                SourceRecord::new("", record.resource_type, "", record.status),
+            );
+            let (Some(resource_id), parent_id) = (
+                self.home_id(&plans, index),
+                match &plan.parent {
+                    Parent::None => None,
+                    Parent::Record(parent) => self.home_id(&plans, *parent),
+                    Parent::Id(id) => Some(id.clone()),
+                },
+            ) else {
+                continue;
+            };
+            let own_id = stable_id(record.resource_type, &record_stable_key(source, &record));
+            // A replaced contribution keeps its (equal) shared `sourceId`.
+            let source_id = previous
+                .and_then(|s| self.slots.get(s))
+                .map(|slot| Arc::clone(slot.contribution.shared_source_id()))
+                .unwrap_or_else(|| Arc::from(record.source_id.as_str()));
+            let contribution = Contribution::from_canonical(
+                source,
+                Arc::clone(&scope.name),
+                Arc::clone(&source_id),
+                observed_at,
+                record,
+                parent_id,
+                previous
+                    .and_then(|s| self.slots.get(s))
+                    .map(|slot| &slot.contribution),
+            );
+            match previous {
+                Some(slot_id) => {
+                    refold.extend(self.replace_slot(
+                        slot_id,
+                        contribution,
+                        &resource_id,
+                        own_id,
+                        fingerprint,
+                    ));
+                }
+                None => {
+                    added.push((
+                        source_id,
+                        self.add_slot(contribution, &resource_id, own_id, fingerprint),
+                    ));
                 }
             }
+            refold.push(resource_id);
         }
         let epoch = self.epoch;
         let mut dropped = Vec::new();
@@ -314,7 +364,12 @@ impl RegistryState {
             };
             match refresh(&mut self.entries, &self.slots, entry_id, now) {
                 Refresh::Same => {}
-                Refresh::Moved => self.dirty = true,
+                Refresh::Moved { captured } => {
+                    self.dirty = true;
+                    if captured {
+                        self.touched.push(entry_id);
+                    }
+                }
                 Refresh::Refold(id) => outdated.push(id),
             }
         }
@@ -347,23 +402,42 @@ impl RegistryState {
         if !mem::take(&mut self.dirty) {
             return diff;
         }
-        diff.upserts.reserve(self.by_id.len());
-        for &entry_id in self.by_id.values() {
+        let touched = mem::take(&mut self.touched);
+        // In id order: walk every entry when most were touched, else sort the touched ones.
+        let order: Vec<EntryId> = if touched.len().saturating_mul(8) >= self.by_id.len() {
+            self.by_id.values().copied().collect()
+        } else {
+            let entries = &self.entries;
+            let mut pending: Vec<(&str, EntryId)> = touched
+                .iter()
+                .filter_map(|&e| {
+                    let entry = entries.get(e)?;
+                    entry
+                        .before
+                        .is_some()
+                        .then_some((entry.resource.id.as_str(), e))
+                })
+                .collect();
+            pending.sort_unstable();
+            pending.dedup();
+            pending.into_iter().map(|(_, e)| e).collect()
+        };
+        diff.upserts.reserve(order.len());
+        for entry_id in order {
             let Some(entry) = self.entries.get_mut(entry_id) else {
                 continue;
             };
             let now = &entry.resource;
-            match entry.before.take() {
-                None => {}
-                Some(Before::Absent) => diff.upserts.push(to_json(now)),
-                Some(Before::Full(old)) => diff.upserts.extend(resource_patch(&old, now)),
+            let upsert = match entry.before.take() {
+                None => None,
+                Some(Before::Absent) => Some(Upsert::Whole(Box::new(now.clone()))),
+                Some(Before::Full(old)) => resource_patch(&old, now).map(Upsert::Patch),
                 Some(Before::Observation {
                     last_seen,
                     source_seen,
-                }) => diff
-                    .upserts
-                    .extend(observation_patch(last_seen, &source_seen, now)),
-            }
+                }) => Observation::between(last_seen, &source_seen, now).map(Upsert::Observed),
+            };
+            diff.upserts.extend(upsert);
         }
         diff.removed = mem::take(&mut self.removed).into_keys().collect();
         diff
@@ -403,53 +477,69 @@ impl RegistryState {
         self.entries.get(*self.by_id.get(id)?)
     }
 
-    /// Finds each record's previous contribution and whether its content is unchanged, and
-    /// canonicalises the records that are new or changed (unchanged ones are dropped after the
-    /// snapshot anyway, so they are never canonicalised).
-    fn prior(&self, scope: &Scope, records: &mut [SourceRecord]) -> Vec<Prior> {
+    /// The resource id a planned record goes to: its previous contribution's resource (which
+    /// replacing the contribution does not change) or the one planned for it.
+    fn home_id(&self, plans: &[Plan], index: usize) -> Option<String> {
+        match &plans.get(index)?.home {
+            Home::Slot(slot_id) => self.slots.get(*slot_id).map(|s| s.resource_id.clone()),
+            Home::New { resource_id, .. } => Some(resource_id.clone()),
+            Home::Skip => None,
+        }
+    }
+
+    /// Finds each record's previous contribution (same scope, `sourceId` and type). Records
+    /// without one are new to the registry: they are fingerprinted as received and then
+    /// canonicalised, since placing them matches on their identity. Records with one are
+    /// fingerprinted later, in the pass that drops the unchanged ones.
+    fn prior(&self, scope: &Scope, records: &mut [SourceRecord]) -> Vec<Result<SlotId, u64>> {
         records
             .iter_mut()
             .map(|record| {
-                let content = content_fingerprint(record);
-                let slot = scope.records.get(record.source_id.as_str()).copied();
-                let stored = slot.and_then(|s| self.slots.get(s));
-                let unchanged = stored.is_some_and(|s| s.fingerprint.content == content);
-                if !unchanged {
-                    record.canonicalise();
-                }
-                // A different type is a different thing: no previous contribution to reuse.
-                let slot = slot.filter(|_| {
-                    unchanged
-                        || stored.is_some_and(|s| {
-                            s.contribution.record().resource_type == record.resource_type
+                let slot = scope
+                    .records
+                    .get(record.source_id.as_str())
+                    .copied()
+                    // A different type is a different thing: no previous contribution to reuse.
+                    .filter(|&s| {
+                        self.slots.get(s).is_some_and(|slot| {
+                            slot.contribution.resource_type() == record.resource_type
                         })
-                });
-                Prior {
-                    slot,
-                    content,
-                    unchanged,
-                }
+                    });
+                slot.ok_or_else(|| {
+                    let content = content_fingerprint(record);
+                    record.canonicalise();
+                    content
+                })
             })
             .collect()
     }
 
-    /// Decides, without changing anything, what happens to each record of a snapshot: its
-    /// previous contribution, its resource (see the module docs) and its resolved parent.
-    /// Parents named by `sourceId` are placed before their children; of several records with
-    /// the same `sourceId` the last counts.
-    fn plan(&self, source: Source, prior: &[Prior], records: &[SourceRecord]) -> Vec<Step> {
-        let position: HashMap<&str, usize> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.source_id.as_str(), i))
-            .collect();
-        let counts = |i: usize| position.get(records[i].source_id.as_str()) == Some(&i);
+    /// Decides, without changing anything, where each record of a snapshot goes (see the module
+    /// docs) and resolves its parent. Parents named by `sourceId` are placed before their
+    /// children; of several records with the same `sourceId` the last counts.
+    fn plan(
+        &self,
+        source: Source,
+        prior: &[Result<SlotId, u64>],
+        records: &[SourceRecord],
+    ) -> Vec<Plan> {
+        // Records by `sourceId`, the last of duplicates counting. A per-snapshot map: foldhash
+        // (randomly seeded) is several times faster than SipHash on these short keys.
+        let mut position: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        let mut counts = vec![true; records.len()];
+        for (i, record) in records.iter().enumerate() {
+            if let Some(earlier) = position.insert(record.source_id.as_str(), i) {
+                counts[earlier] = false;
+            }
+        }
 
         let mut placed: Vec<Option<Cow<'_, str>>> = vec![None; records.len()];
-        let mut parents: Vec<Option<Cow<'_, str>>> = vec![None; records.len()];
+        let mut parents: Vec<(Parent, u64)> = Vec::with_capacity(records.len());
+        parents.resize_with(records.len(), || (Parent::None, 0));
         let mut visiting = vec![false; records.len()];
         let mut stack = Vec::new();
-        for start in (0..records.len()).filter(|&i| counts(i)) {
+        for start in (0..records.len()).filter(|&i| counts[i]) {
             stack.push(start);
             while let Some(&i) = stack.last() {
                 if placed[i].is_some() {
@@ -457,63 +547,54 @@ impl RegistryState {
                     continue;
                 }
                 visiting[i] = true;
-                let parent: Option<Cow<'_, str>> = match &records[i].parent {
-                    None => None,
+                let (parent, parent_id): (Parent, Option<Cow<'_, str>>) = match &records[i].parent {
+                    None => (Parent::None, None),
                     Some(ParentRef::StableKey { resource_type, key }) => {
                         let own_id = stable_id(*resource_type, key);
-                        Some(Cow::Owned(match self.resolve_alias(&own_id) {
+                        let id = match self.resolve_alias(&own_id) {
                             Some(id) => id.clone(),
                             None => own_id,
-                        }))
+                        };
+                        (Parent::Id(id.clone()), Some(Cow::Owned(id)))
                     }
                     Some(ParentRef::SourceId(parent)) => match position.get(parent.as_str()) {
-                        Some(&j) if placed[j].is_some() => placed[j].clone(),
+                        Some(&j) if placed[j].is_some() => (Parent::Record(j), placed[j].clone()),
                         Some(&j) if !visiting[j] => {
                             stack.push(j);
                             continue;
                         }
                         // Unknown parent, or a cycle: no parent.
-                        _ => None,
+                        _ => (Parent::None, None),
                     },
                 };
-                placed[i] = Some(match prior[i].slot.and_then(|s| self.slots.get(s)) {
+                placed[i] = Some(match prior[i].ok().and_then(|s| self.slots.get(s)) {
                     Some(slot) => Cow::Borrowed(slot.resource_id.as_str()),
                     None => {
-                        Cow::Owned(self.resource_id_for(source, &records[i], parent.as_deref()))
+                        Cow::Owned(self.resource_id_for(source, &records[i], parent_id.as_deref()))
                     }
                 });
-                parents[i] = parent;
+                parents[i] = (parent, parent_fingerprint(parent_id.as_deref()));
                 stack.pop();
             }
         }
 
         prior
             .iter()
-            .zip(placed.into_iter().zip(parents))
-            .map(|(prior, (resource_id, parent_id))| {
-                let Some(resource_id) = resource_id else {
-                    return Step::Skip;
-                };
-                let fingerprint = Fingerprint {
-                    content: prior.content,
-                    parent: parent_fingerprint(parent_id.as_deref()),
-                };
-                match prior.slot {
-                    Some(slot_id)
-                        if prior.unchanged
-                            && self
-                                .slots
-                                .get(slot_id)
-                                .is_some_and(|slot| slot.fingerprint == fingerprint) =>
-                    {
-                        Step::Observe(slot_id)
-                    }
-                    previous => Step::Store {
-                        previous,
+            .zip(placed)
+            .zip(parents)
+            .map(|((prior, resource_id), (parent, parent_fingerprint))| {
+                let home = match (resource_id, prior) {
+                    (None, _) => Home::Skip,
+                    (Some(_), Ok(slot_id)) => Home::Slot(*slot_id),
+                    (Some(resource_id), Err(content)) => Home::New {
                         resource_id: resource_id.into_owned(),
-                        parent_id: parent_id.map(Cow::into_owned),
-                        fingerprint,
+                        content: *content,
                     },
+                };
+                Plan {
+                    home,
+                    parent,
+                    parent_fingerprint,
                 }
             })
             .collect()
@@ -657,6 +738,7 @@ impl RegistryState {
                     members: Vec::new(),
                     before: Some(before),
                 });
+                self.touched.push(entry_id);
                 self.by_id.insert(id.to_owned(), entry_id);
                 self.adopt(entry_id, members, now);
                 return true;
@@ -666,6 +748,9 @@ impl RegistryState {
         let Some(entry) = self.entries.get_mut(entry_id) else {
             return false;
         };
+        if entry.before.is_none() {
+            self.touched.push(entry_id);
+        }
         if entry.resource.same_content(&resource) {
             resource.updated_at = entry.resource.updated_at;
             if entry.resource != resource {
@@ -720,6 +805,20 @@ impl RegistryState {
     }
 }
 
+/// Frees what a record owns (its strings, lists and facets) without moving it.
+fn release(record: &mut SourceRecord) {
+    drop((
+        mem::take(&mut record.source_id),
+        mem::take(&mut record.name),
+        mem::take(&mut record.identity),
+        record.parent.take(),
+        mem::take(&mut record.tags),
+        mem::take(&mut record.facets),
+        record.error.take(),
+        record.guest_key.take(),
+    ));
+}
+
 /// Whether any of these contributions changed freshness since the last fold.
 fn fold_outdated(slots: &Slab<Slot>, members: &[SlotId], now: Timestamp) -> bool {
     members.iter().any(|&s| {
@@ -763,7 +862,8 @@ fn refresh(
     if same {
         return Refresh::Same;
     }
-    if entry.before.is_none() {
+    let captured = entry.before.is_none();
+    if captured {
         entry.before = Some(Before::observation_of(resource));
     }
     if let Some(t) = last_seen {
@@ -774,5 +874,5 @@ fn refresh(
             e.last_seen = t;
         }
     }
-    Refresh::Moved
+    Refresh::Moved { captured }
 }

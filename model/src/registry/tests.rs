@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::diff::apply_diff;
-use crate::json::has_no_null_members;
+use crate::json::{has_no_null_members, to_json};
 use crate::names::{FacetKey, ResourceType, Status};
 use crate::testgen;
 use crate::types::MetricValue;
@@ -44,11 +44,20 @@ fn host(source_id: &str, name: &str, machine: Option<&str>) -> SourceRecord {
     r
 }
 
-/// The registry's resources as a client-side JSON map.
+/// The upserts of a diff as JSON.
+fn upserts(diff: &ResourceDiff) -> Vec<Value> {
+    diff.upserts.iter().map(Upsert::to_json).collect()
+}
+
+/// The registry's resources as a client-side JSON map, read from their JSON text as
+/// `/api/state` serves it.
 fn json_state(registry: &RegistryState) -> BTreeMap<String, Value> {
     registry
         .resources()
-        .map(|r| (r.id.clone(), to_json(r)))
+        .map(|r| {
+            let text = serde_json::to_string(r).expect("serialise");
+            (r.id.clone(), serde_json::from_str(&text).expect("parse"))
+        })
         .collect()
 }
 
@@ -107,8 +116,12 @@ fn reingest_unchanged_moves_only_observation_times() {
     assert_eq!(registry.ingest(pve_cluster(10), at(10)), 0);
     let diff = registry.take_diff();
     assert_eq!(diff.upserts.len(), 2);
-    let vm_patch = diff
+    assert!(diff
         .upserts
+        .iter()
+        .all(|u| matches!(u, Upsert::Observed(_))));
+    let upserts = upserts(&diff);
+    let vm_patch = upserts
         .iter()
         .find(|p| p["id"] == "vm-978ee110202da67b")
         .expect("vm patch");
@@ -146,8 +159,8 @@ fn content_change_moves_updated_at() {
     next.records[0].name = "web-renamed".into();
     assert_eq!(registry.ingest(next, at(10)), 1);
     let diff = registry.take_diff();
-    let vm_patch = diff
-        .upserts
+    let upserts = upserts(&diff);
+    let vm_patch = upserts
         .iter()
         .find(|p| p["id"] == "vm-978ee110202da67b")
         .expect("vm patch");
@@ -398,7 +411,7 @@ fn stale_source_turns_online_into_warning_then_offline() {
     assert_eq!(r.updated_at, at(61));
     let diff = registry.take_diff();
     assert_eq!(
-        diff.upserts,
+        upserts(&diff),
         [json!({
             "id": r.id,
             "status": "warning",
@@ -681,12 +694,20 @@ fn apply_checked(client: &mut BTreeMap<String, Value>, diff: &ResourceDiff) {
         );
     }
     for upsert in &diff.upserts {
-        let id = upsert["id"].as_str().expect("upsert id");
-        if !client.contains_key(id) {
-            serde_json::from_value::<Resource>(upsert.clone()).expect("whole resource");
+        let known = client.contains_key(upsert.id());
+        assert_eq!(
+            !known,
+            matches!(upsert, Upsert::Whole(_)),
+            "whole exactly when new: {upsert:?}"
+        );
+        if !known {
+            serde_json::from_value::<Resource>(upsert.to_json()).expect("whole resource");
         }
     }
-    apply_diff(client, diff).expect("valid diff");
+    // What a client receives: the diff's JSON text, read back.
+    let text = serde_json::to_string(diff).expect("serialise");
+    let wire: ResourceDiff = serde_json::from_str(&text).expect("parse");
+    apply_diff(client, &wire).expect("valid diff");
 }
 
 /// One step of a registry property test.

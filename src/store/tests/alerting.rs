@@ -1,7 +1,7 @@
 //! Alert state, history and the delivery queue: one commit, durable across reopen, idempotent
 //! enqueue, due index moves with each attempt.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use pulse_alerts::{AlertConfig, AlertEvent, AlertState, Signal};
 use pulse_model::{
@@ -21,7 +21,7 @@ fn vm(id: &str, cpu: f64) -> Resource {
         last_seen: Timestamp::from_millis(1_000),
         updated_at: Timestamp::from_millis(1_000),
         sources: vec![Source::Proxmox],
-        source_status: BTreeMap::new(),
+        source_status: Default::default(),
         identity: Identity::default(),
         metrics: Metrics {
             cpu: Some(MetricValue {
@@ -36,7 +36,7 @@ fn vm(id: &str, cpu: f64) -> Resource {
         tags: Vec::new(),
         uptime: None,
         temperature: None,
-        facets: BTreeMap::new(),
+        facets: Default::default(),
     }
 }
 

@@ -1,0 +1,304 @@
+//! One source's record of a resource as the registry keeps it: compact, and sharing its facets
+//! with the resources folded from it.
+//!
+//! A [`SourceRecord`] is the collectors' convenient form (every metric slot inline, facets as
+//! `Value` trees, the parent reference and guest key that only placement needs). A contribution
+//! keeps only what folding needs, each part sized to what is present: the registry holds one per
+//! record for as long as the record is reported, so this is most of its memory.
+
+use std::sync::Arc;
+
+use crate::facets::Facet;
+use crate::fingerprint::value_fingerprint;
+use crate::names::{FacetKey, ResourceType, Source, SourceState, Status};
+use crate::record::SourceRecord;
+use crate::status::freshness;
+use crate::time::Timestamp;
+use crate::types::{Identity, MetricValue, Metrics};
+
+/// One source's record of a resource, as of one observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    source: Source,
+    resource_type: ResourceType,
+    status: Status,
+    observed_at: Timestamp,
+    scope: Arc<str>,
+    source_id: Arc<str>,
+    parent_id: Option<Box<str>>,
+    name: Box<str>,
+    /// `None` when the record has no identity facts.
+    identity: Option<Box<Identity>>,
+    /// The metrics the record has, by slot ([`Metrics::slots`] order).
+    metrics: Box<[(u8, MetricValue)]>,
+    tags: Box<[String]>,
+    uptime: Option<u64>,
+    temperature: Option<f64>,
+    facets: Box<[Contributed]>,
+    stale_after_ms: Option<u64>,
+    offline_after_ms: Option<u64>,
+    error: Option<Box<str>>,
+}
+
+/// One facet of a contribution, with the fingerprint of the value it was made from.
+#[derive(Debug, Clone, PartialEq)]
+struct Contributed {
+    key: FacetKey,
+    fingerprint: u64,
+    facet: Facet,
+}
+
+impl Contribution {
+    /// A contribution of `record` from `(source, scope)` observed at `observed_at`, whose parent
+    /// has been resolved to the resource id `parent_id`. The record is canonicalised.
+    pub fn new(
+        source: Source,
+        scope: impl Into<String>,
+        observed_at: Timestamp,
+        mut record: SourceRecord,
+        parent_id: Option<String>,
+    ) -> Self {
+        record.canonicalise();
+        let scope: Arc<str> = Arc::from(scope.into());
+        let source_id: Arc<str> = Arc::from(record.source_id.as_str());
+        Self::from_canonical(
+            source,
+            scope,
+            source_id,
+            observed_at,
+            record,
+            parent_id,
+            None,
+        )
+    }
+
+    /// As [`Contribution::new`] for a record that is already canonical, with the scope name and
+    /// the record's `sourceId` given as shared strings. Facets equal to those of `previous` (the
+    /// contribution this one replaces) are shared with it instead of serialised again.
+    pub(crate) fn from_canonical(
+        source: Source,
+        scope: Arc<str>,
+        source_id: Arc<str>,
+        observed_at: Timestamp,
+        record: SourceRecord,
+        parent_id: Option<String>,
+        previous: Option<&Contribution>,
+    ) -> Self {
+        let SourceRecord {
+            source_id: _,
+            resource_type,
+            name,
+            status,
+            identity,
+            metrics,
+            parent: _,
+            tags,
+            uptime,
+            temperature,
+            facets,
+            stale_after_ms,
+            offline_after_ms,
+            error,
+            guest_key: _,
+        } = record;
+        Contribution {
+            source,
+            resource_type,
+            status,
+            observed_at,
+            scope,
+            source_id,
+            parent_id: parent_id.map(String::into_boxed_str),
+            name: name.into_boxed_str(),
+            identity: (identity != Identity::default()).then(|| Box::new(identity)),
+            metrics: compact_metrics(metrics),
+            tags: tags.into_boxed_slice(),
+            uptime,
+            temperature,
+            facets: facets
+                .into_iter()
+                .map(|(key, value)| {
+                    let fingerprint = value_fingerprint(&value);
+                    let earlier = previous
+                        .and_then(|p| p.facets.iter().find(|f| f.key == key))
+                        .filter(|f| f.fingerprint == fingerprint);
+                    let facet = match earlier {
+                        Some(f) => f.facet.clone(),
+                        None => Facet::from_canonical(&value),
+                    };
+                    Contributed {
+                        key,
+                        fingerprint,
+                        facet,
+                    }
+                })
+                .collect(),
+            stale_after_ms,
+            offline_after_ms,
+            error: error.map(String::into_boxed_str),
+        }
+    }
+
+    /// The contributing source.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The record's resource type.
+    pub fn resource_type(&self) -> ResourceType {
+        self.resource_type
+    }
+
+    /// The record's status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The record's display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The record's `sourceId`.
+    pub fn source_id(&self) -> &str {
+        &self.source_id
+    }
+
+    /// The shared `sourceId` (the registry's scope index uses it as key).
+    pub(crate) fn shared_source_id(&self) -> &Arc<str> {
+        &self.source_id
+    }
+
+    /// The record's identity facts.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_deref()
+    }
+
+    /// The record's tags (canonical: sorted, unique).
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// The record's metric in slot `index` of [`Metrics::slots`].
+    pub(crate) fn metric(&self, index: usize) -> Option<&MetricValue> {
+        self.metrics
+            .iter()
+            .find(|(slot, _)| usize::from(*slot) == index)
+            .map(|(_, metric)| metric)
+    }
+
+    /// Seconds since boot/start.
+    pub fn uptime(&self) -> Option<u64> {
+        self.uptime
+    }
+
+    /// Temperature in °C.
+    pub fn temperature(&self) -> Option<f64> {
+        self.temperature
+    }
+
+    /// The record's facets.
+    pub fn facets(&self) -> impl ExactSizeIterator<Item = (FacetKey, &Facet)> + '_ {
+        self.facets.iter().map(|f| (f.key, &f.facet))
+    }
+
+    /// The source's error about the record.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The resolved parent resource id.
+    pub fn parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+
+    /// When the source observed the record.
+    pub fn observed_at(&self) -> Timestamp {
+        self.observed_at
+    }
+
+    /// Records a newer observation of unchanged content.
+    pub(crate) fn observe(&mut self, at: Timestamp) {
+        self.observed_at = at;
+    }
+
+    /// Freshness at `now` (see [`crate::status`]).
+    pub fn freshness(&self, now: Timestamp) -> SourceState {
+        freshness(
+            self.source,
+            self.stale_after_ms,
+            self.offline_after_ms,
+            self.observed_at,
+            now,
+        )
+    }
+
+    /// Deterministic tie-breaker shared by every ranking.
+    pub(crate) fn key(&self) -> (Source, &str, &str) {
+        (self.source, &self.scope, &self.source_id)
+    }
+}
+
+/// The present metrics of `metrics`, tagged with their slot.
+fn compact_metrics(metrics: Metrics) -> Box<[(u8, MetricValue)]> {
+    let Metrics {
+        cpu,
+        memory,
+        disk,
+        net_in,
+        net_out,
+        disk_read,
+        disk_write,
+    } = metrics;
+    [cpu, memory, disk, net_in, net_out, disk_read, disk_write]
+        .into_iter()
+        .zip(0u8..)
+        .filter_map(|(metric, slot)| metric.map(|m| (slot, m)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keeps_what_folding_needs() {
+        let mut record = SourceRecord::new("s1", ResourceType::Vm, "web", Status::Warning);
+        record.metrics.memory = Some(MetricValue {
+            used: Some(5),
+            unit: "bytes".into(),
+            ..MetricValue::default()
+        });
+        record.metrics.disk_write = Some(MetricValue {
+            value: Some(f64::NAN),
+            unit: "bytes/s".into(),
+            ..MetricValue::default()
+        });
+        record.tags = vec!["b".into(), "a".into()];
+        record.identity.hostnames = vec!["Web.lan.".into()];
+        record
+            .facets
+            .insert(FacetKey::Proxmox, json!({"vmid": 100, "lock": null}));
+        record.error = Some("timeout".into());
+        let t = Timestamp::from_millis(1_000);
+        let c = Contribution::new(Source::Proxmox, "pve:a", t, record, Some("p".into()));
+        assert_eq!(c.key(), (Source::Proxmox, "pve:a", "s1"));
+        assert_eq!((c.name(), c.status()), ("web", Status::Warning));
+        assert_eq!(c.metric(1).and_then(|m| m.used), Some(5));
+        assert_eq!(c.metric(0), None);
+        assert_eq!(c.metric(6).map(|m| m.value), Some(None), "NaN dropped");
+        assert_eq!(c.tags(), ["a", "b"]);
+        assert_eq!(
+            c.identity().map(|i| i.hostnames.clone()),
+            Some(vec!["web.lan".to_owned()])
+        );
+        let facets: Vec<(FacetKey, &Facet)> = c.facets().collect();
+        assert_eq!(facets.len(), 1);
+        assert_eq!(facets[0].1.json(), r#"{"vmid":100}"#);
+        assert_eq!((c.error(), c.parent_id()), (Some("timeout"), Some("p")));
+        let bare = SourceRecord::new("s2", ResourceType::Vm, "x", Status::Online);
+        let c = Contribution::new(Source::Proxmox, "pve:a", t, bare, None);
+        assert_eq!(c.identity(), None);
+    }
+}
