@@ -295,23 +295,34 @@ async fn remove(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    if state.endpoints.is_file_endpoint(&id) {
-        return Err(Error::Conflict(
-            "this endpoint is declared in the configuration file; remove it there".into(),
-        ));
+    remove_api_endpoint(&state, &auth.tenant, &id, "node", |e| e.kind != "truenas").await
+}
+
+/// Removes the API endpoint `id` of the tenant when `is_kind` accepts it (404 otherwise; 409 for
+/// one declared in the file), then stops its collector.
+pub(crate) async fn remove_api_endpoint(
+    state: &AppState,
+    tenant: &TenantHandle,
+    id: &str,
+    what: &str,
+    is_kind: impl Fn(&StoredEndpoint) -> bool,
+) -> Result<HttpResponse> {
+    if state.endpoints.is_file_endpoint(id) {
+        return Err(Error::Conflict(format!(
+            "this {what} is declared in the configuration file; remove it there"
+        )));
     }
-    let org = auth.tenant.org().to_owned();
-    let is_node = state
+    let org = tenant.org();
+    let known = state
         .endpoints
-        .stored(&org)?
+        .stored(org)?
         .iter()
-        .any(|e| e.id == id && e.kind != "truenas");
-    if !is_node || !state.endpoints.delete(&org, &id).await? {
-        return Err(Error::NotFound(format!("node {id}")));
+        .any(|e| e.id == id && is_kind(e));
+    if !known || !state.endpoints.delete(org, id).await? {
+        return Err(Error::NotFound(format!("{what} {id}")));
     }
-    sync_collectors(&state, &auth.tenant).await?;
-    tracing::info!(%org, %id, "endpoint removed");
+    sync_collectors(state, tenant).await?;
+    tracing::info!(%org, %id, what, "endpoint removed");
     Ok(HttpResponse::NoContent().finish())
 }
 

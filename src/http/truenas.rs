@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Authed, SettingsRead, SettingsWrite};
-use super::nodes::{as_api_error, new_id, sync_collectors};
+use super::nodes::{as_api_error, new_id, remove_api_endpoint, sync_collectors};
 use crate::app::AppState;
 use crate::config::{EndpointConfig, EndpointKind};
 use crate::error::{Error, Result};
@@ -196,24 +196,10 @@ async fn remove(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    if state.endpoints.is_file_endpoint(&id) {
-        return Err(Error::Conflict(
-            "this connection is declared in the configuration file; remove it there".into(),
-        ));
-    }
-    let org = auth.tenant.org().to_owned();
-    let is_truenas = state
-        .endpoints
-        .stored(&org)?
-        .iter()
-        .any(|e| e.id == id && e.kind == EndpointKind::Truenas.as_str());
-    if !is_truenas || !state.endpoints.delete(&org, &id).await? {
-        return Err(Error::NotFound(format!("TrueNAS connection {id}")));
-    }
-    sync_collectors(&state, &auth.tenant).await?;
-    tracing::info!(%org, %id, "TrueNAS connection removed");
-    Ok(HttpResponse::NoContent().finish())
+    remove_api_endpoint(&state, &auth.tenant, &id, "TrueNAS connection", |e| {
+        e.kind == EndpointKind::Truenas.as_str()
+    })
+    .await
 }
 
 /// Tries a connection (a saved one by `id`, or the body) without saving anything.
