@@ -87,7 +87,7 @@ async fn assets_types_caching_and_fallbacks() {
     )
     .await;
     expect_error(
-        c.get(srv.url("/api/charts?range=1h")).send().await.unwrap(),
+        c.get(srv.url("/api/no-such-route")).send().await.unwrap(),
         404,
         "not_found",
     )
