@@ -16,6 +16,8 @@
 //! kept. A record re-observed unchanged costs one lookup and a timestamp update; only records
 //! whose content changed are folded again.
 
+mod forms;
+mod handles;
 mod index;
 mod slab;
 #[cfg(test)]
@@ -35,6 +37,8 @@ use crate::record::{ParentRef, SourceRecord, SourceSnapshot};
 use crate::time::Timestamp;
 use crate::types::Resource;
 
+use forms::{Before, Forms, NO_FORM};
+use handles::Handles;
 use index::IdentityIndex;
 use slab::{Handle, Slab};
 
@@ -129,70 +133,21 @@ struct Plan {
     parent_fingerprint: u64,
 }
 
-/// A resource's form before the current tick.
-#[derive(Debug, Clone)]
-enum Before {
-    /// It did not exist.
-    Absent,
-    /// It existed like this (boxed: a resource is large and most captures are observations).
-    Full(Box<Resource>),
-    /// It existed with the current content but these observation times: `lastSeen` and each
-    /// source's `lastSeen` by [`Source::index`].
-    Observation {
-        last_seen: Timestamp,
-        source_seen: [Option<Timestamp>; Source::COUNT],
-    },
-}
-
-impl Before {
-    /// The observation times of a resource.
-    fn observation_of(resource: &Resource) -> Before {
-        let mut source_seen = [None; Source::COUNT];
-        for (source, entry) in &resource.source_status {
-            source_seen[source.index()] = Some(entry.last_seen);
-        }
-        Before::Observation {
-            last_seen: resource.last_seen,
-            source_seen,
-        }
-    }
-
-    /// The pre-tick form given an earlier capture (if any) and `old`, the resource as it was
-    /// just before a content change: an observation capture is completed into a full one.
-    fn completed(earlier: Option<Before>, mut old: Resource) -> Before {
-        match earlier {
-            None => Before::Full(Box::new(old)),
-            Some(Before::Observation {
-                last_seen,
-                source_seen,
-            }) => {
-                old.last_seen = last_seen;
-                for (source, entry) in old.source_status.iter_mut() {
-                    if let Some(t) = source_seen[source.index()] {
-                        entry.last_seen = t;
-                    }
-                }
-                Before::Full(Box::new(old))
-            }
-            Some(before) => before,
-        }
-    }
-}
-
-/// One resource with its contributions and its pending pre-tick form.
+/// One resource with its contributions and where its pending pre-tick form is.
 #[derive(Debug, Clone)]
 struct Entry {
     resource: Resource,
-    members: Vec<SlotId>,
-    before: Option<Before>,
+    members: Handles,
+    /// Position of its form in [`RegistryState::forms`], or [`NO_FORM`].
+    form: u32,
 }
 
 /// Result of refreshing a resource's observation times.
 enum Refresh {
     /// Nothing changed.
     Same,
-    /// Observation times moved; `captured` when this gave the entry its pre-tick form.
-    Moved { captured: bool },
+    /// Observation times moved.
+    Moved,
     /// A contribution changed freshness: the resource with this id must be folded again.
     Refold(String),
 }
@@ -208,12 +163,11 @@ pub struct RegistryState {
     scopes: HashMap<ScopeKey, Scope>,
     index: IdentityIndex,
     /// Contributions by the id their own stable key produces, to find merged resources by key.
-    aliases: HashMap<String, Vec<SlotId>>,
+    aliases: HashMap<String, Handles>,
     /// Members of resources being created by the ingest in progress (empty between calls).
-    newcomers: HashMap<String, Vec<SlotId>>,
-    /// Entries given a pre-tick form since the last diff (may repeat, or name entries since
-    /// removed or reused; `take_diff` skips those without a pending form).
-    touched: Vec<EntryId>,
+    newcomers: HashMap<String, Handles>,
+    /// Pre-tick forms of the entries touched since the last diff.
+    forms: Forms,
     /// Pre-tick forms of resources removed since the last diff.
     removed: BTreeMap<String, Before>,
     /// Whether anything was captured since the last diff.
@@ -362,14 +316,15 @@ impl RegistryState {
             let Some(entry_id) = self.slots.get(slot_id).and_then(|slot| slot.entry) else {
                 continue;
             };
-            match refresh(&mut self.entries, &self.slots, entry_id, now) {
+            match refresh(
+                &mut self.entries,
+                &mut self.forms,
+                &self.slots,
+                entry_id,
+                now,
+            ) {
                 Refresh::Same => {}
-                Refresh::Moved { captured } => {
-                    self.dirty = true;
-                    if captured {
-                        self.touched.push(entry_id);
-                    }
-                }
+                Refresh::Moved => self.dirty = true,
                 Refresh::Refold(id) => outdated.push(id),
             }
         }
@@ -402,40 +357,46 @@ impl RegistryState {
         if !mem::take(&mut self.dirty) {
             return diff;
         }
-        let touched = mem::take(&mut self.touched);
-        // In id order: walk every entry when most were touched, else sort the touched ones.
-        let order: Vec<EntryId> = if touched.len().saturating_mul(8) >= self.by_id.len() {
-            self.by_id.values().copied().collect()
-        } else {
-            let entries = &self.entries;
-            let mut pending: Vec<(&str, EntryId)> = touched
-                .iter()
+        let mut forms = self.forms.drain();
+        let entries = &self.entries;
+        // In id order: walk every entry when most have a form, else sort those that do.
+        let order: Vec<(EntryId, Before)> = if forms.len().saturating_mul(8) >= self.by_id.len() {
+            self.by_id
+                .values()
                 .filter_map(|&e| {
-                    let entry = entries.get(e)?;
-                    entry
-                        .before
-                        .is_some()
-                        .then_some((entry.resource.id.as_str(), e))
+                    let at = entries.get(e)?.form as usize;
+                    Some((e, forms.get_mut(at)?.1.take()?))
+                })
+                .collect()
+        } else {
+            let mut live: Vec<(&str, EntryId, Before)> = forms
+                .iter_mut()
+                .filter_map(|(e, form)| {
+                    let entry = entries.get(*e)?;
+                    Some((entry.resource.id.as_str(), *e, form.take()?))
                 })
                 .collect();
-            pending.sort_unstable();
-            pending.dedup();
-            pending.into_iter().map(|(_, e)| e).collect()
+            live.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            live.into_iter().map(|(_, e, form)| (e, form)).collect()
         };
+        for (entry_id, _) in &forms {
+            if let Some(entry) = self.entries.get_mut(*entry_id) {
+                entry.form = NO_FORM;
+            }
+        }
         diff.upserts.reserve(order.len());
-        for entry_id in order {
-            let Some(entry) = self.entries.get_mut(entry_id) else {
+        for (entry_id, before) in order {
+            let Some(entry) = self.entries.get(entry_id) else {
                 continue;
             };
             let now = &entry.resource;
-            let upsert = match entry.before.take() {
-                None => None,
-                Some(Before::Absent) => Some(Upsert::Whole(Box::new(now.clone()))),
-                Some(Before::Full(old)) => resource_patch(&old, now).map(Upsert::Patch),
-                Some(Before::Observation {
+            let upsert = match before {
+                Before::Absent => Some(Upsert::Whole(Box::new(now.clone()))),
+                Before::Full(old) => resource_patch(&old, now).map(Upsert::Patch),
+                Before::Observation {
                     last_seen,
                     source_seen,
-                }) => Observation::between(last_seen, &source_seen, now).map(Upsert::Observed),
+                } => Observation::between(last_seen, &source_seen, now).map(Upsert::Observed),
             };
             diff.upserts.extend(upsert);
         }
@@ -623,12 +584,12 @@ impl RegistryState {
 
     /// The resource that a live contribution with this own stable id belongs to.
     fn resolve_alias(&self, own_id: &str) -> Option<&String> {
-        let slot_id = *self.aliases.get(own_id)?.first()?;
+        let slot_id = self.aliases.get(own_id)?.first()?;
         self.slots.get(slot_id).map(|slot| &slot.resource_id)
     }
 
     /// The member list of a resource, including one being created by the current ingest.
-    fn members_mut(&mut self, resource_id: &str) -> &mut Vec<SlotId> {
+    fn members_mut(&mut self, resource_id: &str) -> &mut Handles {
         let entry = self.by_id.get(resource_id).copied();
         match entry.and_then(|e| self.entries.get_mut(e)) {
             Some(entry) => &mut entry.members,
@@ -698,13 +659,13 @@ impl RegistryState {
 
     /// Removes a contribution from a resource's member list.
     fn detach(&mut self, resource_id: &str, slot_id: SlotId) {
-        self.members_mut(resource_id).retain(|&s| s != slot_id);
+        self.members_mut(resource_id).retain(|s| s != slot_id);
     }
 
     /// Removes a contribution from the alias list of its own stable id.
     fn unalias(&mut self, own_id: &str, slot_id: SlotId) {
         if let Some(slot_ids) = self.aliases.get_mut(own_id) {
-            slot_ids.retain(|&s| s != slot_id);
+            slot_ids.retain(|s| s != slot_id);
             if slot_ids.is_empty() {
                 self.aliases.remove(own_id);
             }
@@ -721,7 +682,7 @@ impl RegistryState {
         };
         let contributions: Vec<&Contribution> = members
             .iter()
-            .filter_map(|&s| self.slots.get(s))
+            .filter_map(|s| self.slots.get(s))
             .map(|slot| &slot.contribution)
             .collect();
         let Some(mut resource) = fold(id, &contributions, now) else {
@@ -735,10 +696,12 @@ impl RegistryState {
                 let before = self.removed.remove(id).unwrap_or(Before::Absent);
                 let entry_id = self.entries.insert(Entry {
                     resource,
-                    members: Vec::new(),
-                    before: Some(before),
+                    members: Handles::Empty,
+                    form: NO_FORM,
                 });
-                self.touched.push(entry_id);
+                if let Some(entry) = self.entries.get_mut(entry_id) {
+                    self.forms.put(entry_id, &mut entry.form, before);
+                }
                 self.by_id.insert(id.to_owned(), entry_id);
                 self.adopt(entry_id, members, now);
                 return true;
@@ -748,15 +711,13 @@ impl RegistryState {
         let Some(entry) = self.entries.get_mut(entry_id) else {
             return false;
         };
-        if entry.before.is_none() {
-            self.touched.push(entry_id);
-        }
         if entry.resource.same_content(&resource) {
             resource.updated_at = entry.resource.updated_at;
             if entry.resource != resource {
-                if entry.before.is_none() {
-                    entry.before = Some(Before::observation_of(&entry.resource));
-                }
+                let current = &entry.resource;
+                self.forms.capture(entry_id, &mut entry.form, || {
+                    Before::observation_of(current)
+                });
                 entry.resource = resource;
                 self.dirty = true;
             }
@@ -769,14 +730,16 @@ impl RegistryState {
             self.index.remove(&old);
             self.index.insert(&entry.resource);
         }
-        entry.before = Some(Before::completed(entry.before.take(), old));
+        let earlier = self.forms.take(&mut entry.form);
+        self.forms
+            .put(entry_id, &mut entry.form, Before::completed(earlier, old));
         true
     }
 
     /// Makes `members` the contributions of an entry just folded at `now`: each records its
     /// entry and the freshness the fold used.
-    fn adopt(&mut self, entry_id: EntryId, members: Vec<SlotId>, now: Timestamp) {
-        for &slot_id in &members {
+    fn adopt(&mut self, entry_id: EntryId, members: Handles, now: Timestamp) {
+        for slot_id in members.iter() {
             if let Some(slot) = self.slots.get_mut(slot_id) {
                 slot.state = slot.contribution.freshness(now);
                 slot.entry = Some(entry_id);
@@ -789,17 +752,16 @@ impl RegistryState {
 
     /// Removes a resource that lost its last contribution. Returns whether it existed.
     fn remove_entry(&mut self, id: &str) -> bool {
-        let Some(entry) = self.by_id.remove(id).and_then(|e| self.entries.remove(e)) else {
+        let Some(mut entry) = self.by_id.remove(id).and_then(|e| self.entries.remove(e)) else {
             return false;
         };
         self.index.remove(&entry.resource);
         self.dirty = true;
+        let earlier = self.forms.take(&mut entry.form);
         // Created and removed within one tick: the client never saw it.
-        if !matches!(entry.before, Some(Before::Absent)) {
-            self.removed.insert(
-                id.to_owned(),
-                Before::completed(entry.before, entry.resource),
-            );
+        if !matches!(earlier, Some(Before::Absent)) {
+            self.removed
+                .insert(id.to_owned(), Before::completed(earlier, entry.resource));
         }
         true
     }
@@ -820,8 +782,8 @@ fn release(record: &mut SourceRecord) {
 }
 
 /// Whether any of these contributions changed freshness since the last fold.
-fn fold_outdated(slots: &Slab<Slot>, members: &[SlotId], now: Timestamp) -> bool {
-    members.iter().any(|&s| {
+fn fold_outdated(slots: &Slab<Slot>, members: &Handles, now: Timestamp) -> bool {
+    members.iter().any(|s| {
         slots
             .get(s)
             .is_some_and(|slot| slot.contribution.freshness(now) != slot.state)
@@ -832,6 +794,7 @@ fn fold_outdated(slots: &Slab<Slot>, members: &[SlotId], now: Timestamp) -> bool
 /// as its pre-tick form if it has none yet.
 fn refresh(
     entries: &mut Slab<Entry>,
+    forms: &mut Forms,
     slots: &Slab<Slot>,
     entry_id: EntryId,
     now: Timestamp,
@@ -841,7 +804,7 @@ fn refresh(
     };
     let mut last_seen = None;
     let mut source_seen = [None; Source::COUNT];
-    for &slot_id in &entry.members {
+    for slot_id in entry.members.iter() {
         let Some(slot) = slots.get(slot_id) else {
             continue;
         };
@@ -862,10 +825,9 @@ fn refresh(
     if same {
         return Refresh::Same;
     }
-    let captured = entry.before.is_none();
-    if captured {
-        entry.before = Some(Before::observation_of(resource));
-    }
+    forms.capture(entry_id, &mut entry.form, || {
+        Before::observation_of(resource)
+    });
     if let Some(t) = last_seen {
         entry.resource.last_seen = t;
     }
@@ -874,5 +836,5 @@ fn refresh(
             e.last_seen = t;
         }
     }
-    Refresh::Moved { captured }
+    Refresh::Moved
 }

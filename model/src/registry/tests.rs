@@ -650,11 +650,14 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
         let contributions: Vec<&Contribution> = entry
             .members
             .iter()
-            .map(|&s| &slot(s).contribution)
+            .map(|s| &slot(s).contribution)
             .collect();
-        for &s in &entry.members {
+        for s in entry.members.iter() {
             assert_eq!(&slot(s).resource_id, id);
             assert_eq!(slot(s).entry, Some(entry_id));
+        }
+        if entry.form != NO_FORM {
+            assert_eq!(registry.forms.owner(entry.form), Some(entry_id), "own form");
         }
         if freshly_evaluated {
             let mut expected = fold(id, &contributions, now).expect("non-empty");
@@ -673,7 +676,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
         .map(|e| e.members.len())
         .sum();
     assert_eq!(member_count, registry.slots.len());
-    let alias_count: usize = registry.aliases.values().map(Vec::len).sum();
+    let alias_count: usize = registry.aliases.values().map(Handles::len).sum();
     assert_eq!(alias_count, registry.slots.len());
     let scoped: usize = registry.scopes.values().map(|s| s.records.len()).sum();
     assert_eq!(scoped, registry.slots.len());
