@@ -25,7 +25,8 @@ pub struct Contribution {
     observed_at: Timestamp,
     scope: Arc<str>,
     source_id: Arc<str>,
-    parent_id: Option<Box<str>>,
+    /// Shared with the registry's copy of the parent's id.
+    parent_id: Option<Arc<str>>,
     name: Box<str>,
     /// `None` when the record has no identity facts.
     identity: Option<Box<Identity>>,
@@ -61,6 +62,7 @@ impl Contribution {
         record.canonicalise();
         let scope: Arc<str> = Arc::from(scope.into());
         let source_id: Arc<str> = Arc::from(record.source_id.as_str());
+        let parent_id = parent_id.map(Arc::from);
         Self::from_canonical(
             source,
             scope,
@@ -81,7 +83,7 @@ impl Contribution {
         source_id: Arc<str>,
         observed_at: Timestamp,
         record: SourceRecord,
-        parent_id: Option<String>,
+        parent_id: Option<Arc<str>>,
         previous: Option<&Contribution>,
     ) -> Self {
         let SourceRecord {
@@ -108,7 +110,7 @@ impl Contribution {
             observed_at,
             scope,
             source_id,
-            parent_id: parent_id.map(String::into_boxed_str),
+            parent_id,
             name: name.into_boxed_str(),
             identity: (identity != Identity::default()).then(|| Box::new(identity)),
             metrics: compact_metrics(metrics),

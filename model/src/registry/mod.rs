@@ -42,6 +42,9 @@ use handles::Handles;
 use index::IdentityIndex;
 use slab::{Handle, Slab};
 
+/// A resource id as the registry's maps and slots hold it: one shared copy per id.
+type Id = Arc<str>;
+
 /// Handle of a contribution.
 type SlotId = Handle;
 /// Handle of a resource entry.
@@ -79,9 +82,9 @@ impl Scope {
 #[derive(Debug, Clone)]
 struct Slot {
     contribution: Contribution,
-    resource_id: String,
-    /// The id the record's own stable key produces (equal to `resource_id` unless it merged).
-    stable_id: String,
+    resource_id: Id,
+    /// The id the record's own stable key produces (usually the same `Arc` as `resource_id`).
+    stable_id: Id,
     /// Freshness when the resource was last folded; a change means the fold is out of date.
     state: SourceState,
     /// The ingest that last saw this contribution (to find the ones a snapshot dropped).
@@ -158,12 +161,12 @@ enum Refresh {
 pub struct RegistryState {
     entries: Slab<Entry>,
     /// Entries by resource id, in id order.
-    by_id: BTreeMap<String, EntryId>,
+    by_id: BTreeMap<Id, EntryId>,
     slots: Slab<Slot>,
     scopes: HashMap<ScopeKey, Scope>,
     index: IdentityIndex,
     /// Contributions by the id their own stable key produces, to find merged resources by key.
-    aliases: HashMap<String, Handles>,
+    aliases: HashMap<Id, Handles>,
     /// Members of resources being created by the ingest in progress (empty between calls).
     newcomers: HashMap<String, Handles>,
     /// Pre-tick forms of the entries touched since the last diff.
@@ -208,7 +211,7 @@ impl RegistryState {
         let plans = self.plan(key.source, &prior, &records);
         self.epoch += 1;
 
-        let mut refold: Vec<String> = Vec::new();
+        let mut refold: Vec<Id> = Vec::new();
         let mut observed: Vec<SlotId> = Vec::with_capacity(records.len());
         let mut added: Vec<(Arc<str>, SlotId)> = Vec::new();
         // One pass: a record with a previous contribution is fingerprinted and, when unchanged,
@@ -247,7 +250,7 @@ impl RegistryState {
                 match &plan.parent {
                     Parent::None => None,
                     Parent::Record(parent) => self.home_id(&plans, *parent),
-                    Parent::Id(id) => Some(id.clone()),
+                    Parent::Id(id) => Some(self.intern(id)),
                 },
             ) else {
                 continue;
@@ -337,7 +340,7 @@ impl RegistryState {
     /// Re-evaluates every resource whose contributions changed freshness since it was folded
     /// (call on a timer). Returns the number of resources whose content changed.
     pub fn mark_stale(&mut self, now: Timestamp) -> usize {
-        let outdated: Vec<String> = self
+        let outdated: Vec<Id> = self
             .by_id
             .iter()
             .filter(|(_, &e)| {
@@ -440,12 +443,23 @@ impl RegistryState {
 
     /// The resource id a planned record goes to: its previous contribution's resource (which
     /// replacing the contribution does not change) or the one planned for it.
-    fn home_id(&self, plans: &[Plan], index: usize) -> Option<String> {
+    fn home_id(&self, plans: &[Plan], index: usize) -> Option<Id> {
         match &plans.get(index)?.home {
-            Home::Slot(slot_id) => self.slots.get(*slot_id).map(|s| s.resource_id.clone()),
-            Home::New { resource_id, .. } => Some(resource_id.clone()),
+            Home::Slot(slot_id) => self.slots.get(*slot_id).map(|s| Arc::clone(&s.resource_id)),
+            Home::New { resource_id, .. } => Some(self.intern(resource_id)),
             Home::Skip => None,
         }
+    }
+
+    /// The shared copy of `id`: the registry's own when it knows the id, else a new one.
+    fn intern(&self, id: &str) -> Id {
+        if let Some((known, _)) = self.by_id.get_key_value(id) {
+            return Arc::clone(known);
+        }
+        if let Some((known, _)) = self.aliases.get_key_value(id) {
+            return Arc::clone(known);
+        }
+        Arc::from(id)
     }
 
     /// Finds each record's previous contribution (same scope, `sourceId` and type). Records
@@ -513,7 +527,7 @@ impl RegistryState {
                     Some(ParentRef::StableKey { resource_type, key }) => {
                         let own_id = stable_id(*resource_type, key);
                         let id = match self.resolve_alias(&own_id) {
-                            Some(id) => id.clone(),
+                            Some(id) => id.to_string(),
                             None => own_id,
                         };
                         (Parent::Id(id.clone()), Some(Cow::Owned(id)))
@@ -529,7 +543,7 @@ impl RegistryState {
                     },
                 };
                 placed[i] = Some(match prior[i].ok().and_then(|s| self.slots.get(s)) {
-                    Some(slot) => Cow::Borrowed(slot.resource_id.as_str()),
+                    Some(slot) => Cow::Borrowed(&*slot.resource_id),
                     None => {
                         Cow::Owned(self.resource_id_for(source, &records[i], parent_id.as_deref()))
                     }
@@ -571,9 +585,9 @@ impl RegistryState {
     ) -> String {
         let computed = stable_id(record.resource_type, &record_stable_key(source, record));
         if let Some(id) = self.resolve_alias(&computed) {
-            return id.clone();
+            return id.to_string();
         }
-        if self.by_id.contains_key(&computed) {
+        if self.by_id.contains_key(computed.as_str()) {
             return computed;
         }
         let resources = |id: &str| self.entry(id).map(|e| &e.resource);
@@ -583,7 +597,7 @@ impl RegistryState {
     }
 
     /// The resource that a live contribution with this own stable id belongs to.
-    fn resolve_alias(&self, own_id: &str) -> Option<&String> {
+    fn resolve_alias(&self, own_id: &str) -> Option<&Id> {
         let slot_id = self.aliases.get(own_id)?.first()?;
         self.slots.get(slot_id).map(|slot| &slot.resource_id)
     }
@@ -601,14 +615,15 @@ impl RegistryState {
     fn add_slot(
         &mut self,
         contribution: Contribution,
-        resource_id: &str,
+        resource_id: &Id,
         own_id: String,
         fingerprint: Fingerprint,
     ) -> SlotId {
+        let own_id = self.shared_own_id(resource_id, own_id);
         let slot_id = self.slots.insert(Slot {
             contribution,
-            resource_id: resource_id.to_owned(),
-            stable_id: own_id.clone(),
+            resource_id: Arc::clone(resource_id),
+            stable_id: Arc::clone(&own_id),
             // Never equal to a computed freshness, so the first fold always happens.
             state: SourceState::Unknown,
             epoch: self.epoch,
@@ -620,24 +635,34 @@ impl RegistryState {
         slot_id
     }
 
+    /// The shared copy of a contribution's own id: its resource's when equal.
+    fn shared_own_id(&self, resource_id: &Id, own_id: String) -> Id {
+        if *own_id == **resource_id {
+            Arc::clone(resource_id)
+        } else {
+            self.intern(&own_id)
+        }
+    }
+
     /// Replaces the contribution in `slot_id`, moving it to `resource_id` if needed. Returns the
     /// resource it left, if it moved.
     fn replace_slot(
         &mut self,
         slot_id: SlotId,
         contribution: Contribution,
-        resource_id: &str,
+        resource_id: &Id,
         own_id: String,
         fingerprint: Fingerprint,
-    ) -> Option<String> {
+    ) -> Option<Id> {
         let epoch = self.epoch;
+        let own_id = self.shared_own_id(resource_id, own_id);
         let slot = self.slots.get_mut(slot_id)?;
         slot.contribution = contribution;
         slot.epoch = epoch;
         slot.fingerprint = fingerprint;
-        let old_own_id = mem::replace(&mut slot.stable_id, own_id.clone());
-        let moved_from = (slot.resource_id != resource_id)
-            .then(|| mem::replace(&mut slot.resource_id, resource_id.to_owned()));
+        let old_own_id = mem::replace(&mut slot.stable_id, Arc::clone(&own_id));
+        let moved_from = (slot.resource_id != *resource_id)
+            .then(|| mem::replace(&mut slot.resource_id, Arc::clone(resource_id)));
         if old_own_id != own_id {
             self.unalias(&old_own_id, slot_id);
             self.aliases.entry(own_id).or_default().push(slot_id);
@@ -650,7 +675,7 @@ impl RegistryState {
     }
 
     /// Deletes a contribution; returns the resource it belonged to.
-    fn remove_slot(&mut self, slot_id: SlotId) -> Option<String> {
+    fn remove_slot(&mut self, slot_id: SlotId) -> Option<Id> {
         let slot = self.slots.remove(slot_id)?;
         self.detach(&slot.resource_id, slot_id);
         self.unalias(&slot.stable_id, slot_id);
@@ -702,7 +727,12 @@ impl RegistryState {
                 if let Some(entry) = self.entries.get_mut(entry_id) {
                     self.forms.put(entry_id, &mut entry.form, before);
                 }
-                self.by_id.insert(id.to_owned(), entry_id);
+                let key = members
+                    .first()
+                    .and_then(|s| self.slots.get(s))
+                    .map(|slot| Arc::clone(&slot.resource_id))
+                    .unwrap_or_else(|| Arc::from(id));
+                self.by_id.insert(key, entry_id);
                 self.adopt(entry_id, members, now);
                 return true;
             }

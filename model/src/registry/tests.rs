@@ -645,7 +645,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
     for (id, &entry_id) in &registry.by_id {
         let entry = registry.entries.get(entry_id).expect("live entry");
         let resource = &entry.resource;
-        assert_eq!(&resource.id, id);
+        assert_eq!(resource.id.as_str(), &**id);
         assert!(!entry.members.is_empty());
         let contributions: Vec<&Contribution> = entry
             .members
@@ -654,6 +654,11 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
             .collect();
         for s in entry.members.iter() {
             assert_eq!(&slot(s).resource_id, id);
+            let own = &slot(s).stable_id;
+            assert!(
+                Arc::ptr_eq(own, id) || **own != **id,
+                "own id shares the resource id's copy when equal"
+            );
             assert_eq!(slot(s).entry, Some(entry_id));
         }
         if entry.form != NO_FORM {
@@ -665,7 +670,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
             assert_eq!(resource, &expected, "incremental state equals a fresh fold");
         }
         assert!(has_no_null_members(&to_json(resource)));
-        assert!(!registry.removed.contains_key(id));
+        assert!(!registry.removed.contains_key(&**id));
     }
     assert_eq!(registry.entries.len(), registry.by_id.len());
     assert!(registry.newcomers.is_empty());
