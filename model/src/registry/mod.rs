@@ -176,6 +176,9 @@ pub struct RegistryState {
     /// Whether anything was captured since the last diff.
     dirty: bool,
     epoch: u64,
+    /// Tests run a registry that never lends measurements as the reference for one that does.
+    #[cfg(test)]
+    lending_disabled: bool,
 }
 
 impl RegistryState {
@@ -705,6 +708,14 @@ impl RegistryState {
             Some(entry) => mem::take(&mut entry.members),
             None => self.newcomers.remove(id).unwrap_or_default(),
         };
+        // A contribution that lent its measurements to this resource takes them back first.
+        if let Some(entry) = existing.and_then(|e| self.entries.get(e)) {
+            for slot_id in members.iter() {
+                if let Some(slot) = self.slots.get_mut(slot_id) {
+                    slot.contribution.reclaim_measurements(&entry.resource);
+                }
+            }
+        }
         let contributions: Vec<&Contribution> = members
             .iter()
             .filter_map(|s| self.slots.get(s))
@@ -734,6 +745,7 @@ impl RegistryState {
                     .unwrap_or_else(|| Arc::from(id));
                 self.by_id.insert(key, entry_id);
                 self.adopt(entry_id, members, now);
+                self.lend(entry_id);
                 return true;
             }
         };
@@ -751,6 +763,7 @@ impl RegistryState {
                 entry.resource = resource;
                 self.dirty = true;
             }
+            self.lend(entry_id);
             return false;
         }
         self.dirty = true;
@@ -763,7 +776,27 @@ impl RegistryState {
         let earlier = self.forms.take(&mut entry.form);
         self.forms
             .put(entry_id, &mut entry.form, Before::completed(earlier, old));
+        self.lend(entry_id);
         true
+    }
+
+    /// Lets an entry's resource hold the measurements of its contribution when it is the only one
+    /// and fresh or stale: the fold then shows exactly that contribution's measurements, so
+    /// keeping a second copy in the contribution would be waste. [`RegistryState::refold`] takes
+    /// them back before folding again.
+    fn lend(&mut self, entry_id: EntryId) {
+        #[cfg(test)]
+        if self.lending_disabled {
+            return;
+        }
+        let Some(Handles::One(slot_id)) = self.entries.get(entry_id).map(|e| &e.members) else {
+            return;
+        };
+        if let Some(slot) = self.slots.get_mut(*slot_id) {
+            if matches!(slot.state, SourceState::Online | SourceState::Stale) {
+                slot.contribution.lend_measurements();
+            }
+        }
     }
 
     /// Makes `members` the contributions of an entry just folded at `now`: each records its
