@@ -8,7 +8,7 @@
 use std::mem;
 
 use super::slab::Handle;
-use crate::names::Source;
+use crate::diff::SourceTimes;
 use crate::time::Timestamp;
 use crate::types::Resource;
 
@@ -23,19 +23,19 @@ pub(super) enum Before {
     /// It existed like this (boxed: a resource is large and most captures are observations).
     Full(Box<Resource>),
     /// It existed with the current content but these observation times: `lastSeen` and each
-    /// source's `lastSeen` by [`Source::index`].
+    /// source's `lastSeen`.
     Observation {
         last_seen: Timestamp,
-        source_seen: [Option<Timestamp>; Source::COUNT],
+        source_seen: SourceTimes,
     },
 }
 
 impl Before {
     /// The observation times of a resource.
     pub(super) fn observation_of(resource: &Resource) -> Before {
-        let mut source_seen = [None; Source::COUNT];
+        let mut source_seen = SourceTimes::NONE;
         for (source, entry) in &resource.source_status {
-            source_seen[source.index()] = Some(entry.last_seen);
+            source_seen.set(*source, entry.last_seen);
         }
         Before::Observation {
             last_seen: resource.last_seen,
@@ -54,7 +54,7 @@ impl Before {
             }) => {
                 old.last_seen = last_seen;
                 for (source, entry) in old.source_status.iter_mut() {
-                    if let Some(t) = source_seen[source.index()] {
+                    if let Some(t) = source_seen.get(*source) {
                         entry.last_seen = t;
                     }
                 }

@@ -366,33 +366,30 @@ impl RegistryState {
         let mut forms = self.forms.drain();
         let entries = &self.entries;
         // In id order: walk every entry when most have a form, else sort those that do.
-        let order: Vec<(EntryId, Before)> = if forms.len().saturating_mul(8) >= self.by_id.len() {
-            self.by_id
-                .values()
-                .filter_map(|&e| {
-                    let at = entries.get(e)?.form as usize;
-                    Some((e, forms.get_mut(at)?.1.take()?))
-                })
-                .collect()
-        } else {
-            let mut live: Vec<(&str, EntryId, Before)> = forms
-                .iter_mut()
-                .filter_map(|(e, form)| {
-                    let entry = entries.get(*e)?;
-                    Some((entry.resource.id.as_str(), *e, form.take()?))
-                })
-                .collect();
-            live.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            live.into_iter().map(|(_, e, form)| (e, form)).collect()
-        };
-        for (entry_id, _) in &forms {
-            if let Some(entry) = self.entries.get_mut(*entry_id) {
-                entry.form = NO_FORM;
-            }
-        }
+        let order: Vec<(&Id, EntryId, Before)> =
+            if forms.len().saturating_mul(8) >= self.by_id.len() {
+                self.by_id
+                    .iter()
+                    .filter_map(|(id, &e)| {
+                        let at = entries.get(e)?.form as usize;
+                        Some((id, e, forms.get_mut(at)?.1.take()?))
+                    })
+                    .collect()
+            } else {
+                let mut live: Vec<(&Id, EntryId, Before)> = forms
+                    .iter_mut()
+                    .filter_map(|(e, form)| {
+                        let entry = entries.get(*e)?;
+                        let (id, _) = self.by_id.get_key_value(entry.resource.id.as_str())?;
+                        Some((id, *e, form.take()?))
+                    })
+                    .collect();
+                live.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                live
+            };
         diff.upserts.reserve(order.len());
-        for (entry_id, before) in order {
-            let Some(entry) = self.entries.get(entry_id) else {
+        for (id, entry_id, before) in order {
+            let Some(entry) = entries.get(entry_id) else {
                 continue;
             };
             let now = &entry.resource;
@@ -402,9 +399,15 @@ impl RegistryState {
                 Before::Observation {
                     last_seen,
                     source_seen,
-                } => Observation::between(last_seen, &source_seen, now).map(Upsert::Observed),
+                } => Observation::between(Arc::clone(id), last_seen, &source_seen, now)
+                    .map(Upsert::Observed),
             };
             diff.upserts.extend(upsert);
+        }
+        for (entry_id, _) in &forms {
+            if let Some(entry) = self.entries.get_mut(*entry_id) {
+                entry.form = NO_FORM;
+            }
         }
         diff.removed = mem::take(&mut self.removed).into_keys().collect();
         diff
