@@ -8,9 +8,8 @@
 //!
 //! The registry also lets the resource hold a contribution's measurements (metrics, uptime,
 //! temperature) when the resource is folded from that contribution alone and shows exactly them:
-//! the contribution then [lends](Contribution::lend_measurements) them and gets a copy back
-//! before the resource is folded again. A contribution made with [`Contribution::new`] owns its
-//! measurements.
+//! the contribution then lends them and gets a copy back before the resource is folded again. A
+//! contribution made with [`Contribution::new`] owns its measurements.
 
 use std::sync::Arc;
 

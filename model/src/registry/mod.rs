@@ -10,11 +10,18 @@
 //! stable-key id. Records of one snapshot therefore merge with each other only through a shared
 //! stable key.
 //!
-//! For diffs, each resource touched since the last [`RegistryState::take_diff`] carries its
-//! pre-tick form — whole when its content changed, only its observation times when only those
-//! changed — and the diff is computed from that at take time. No second copy of all resources is
-//! kept. A record re-observed unchanged costs one lookup and a timestamp update; only records
-//! whose content changed are folded again.
+//! For diffs, each resource touched since the last [`RegistryState::take_diff`] has its pre-tick
+//! form in a side table — whole when its content changed, only its observation times when only
+//! those changed — and the diff is computed from that at take time. No second copy of all
+//! resources is kept. A record re-observed unchanged costs a fingerprint, one lookup and a
+//! timestamp update (and is freed in the same pass, while it is in cache); only records whose
+//! content changed are folded again.
+//!
+//! The state is kept compact, since it is most of a server's memory: contributions hold only what
+//! folding needs and share their facet text with the resource ([`crate::contribution`],
+//! [`crate::facets`]); a resource folded from one fresh contribution holds its measurements for
+//! both; each resource id is stored once; entries and slots live in chunked slabs; small lists
+//! of handles are inline.
 
 mod forms;
 mod handles;
