@@ -5,6 +5,11 @@
 //! `Value` trees, the parent reference and guest key that only placement needs). A contribution
 //! keeps only what folding needs, each part sized to what is present: the registry holds one per
 //! record for as long as the record is reported, so this is most of its memory.
+//!
+//! The registry also lets the resource hold a contribution's measurements (metrics, uptime,
+//! temperature) when the resource is folded from that contribution alone and shows exactly them:
+//! the contribution then lends them and gets a copy back before the resource is folded again. A
+//! contribution made with [`Contribution::new`] owns its measurements.
 
 use std::sync::Arc;
 
@@ -14,7 +19,7 @@ use crate::names::{FacetKey, ResourceType, Source, SourceState, Status};
 use crate::record::SourceRecord;
 use crate::status::freshness;
 use crate::time::Timestamp;
-use crate::types::{Identity, MetricValue, Metrics};
+use crate::types::{Identity, MetricValue, Metrics, Resource};
 
 /// One source's record of a resource, as of one observation.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,19 +30,43 @@ pub struct Contribution {
     observed_at: Timestamp,
     scope: Arc<str>,
     source_id: Arc<str>,
-    parent_id: Option<Box<str>>,
+    /// Shared with the registry's copy of the parent's id.
+    parent_id: Option<Arc<str>>,
     name: Box<str>,
     /// `None` when the record has no identity facts.
     identity: Option<Box<Identity>>,
-    /// The metrics the record has, by slot ([`Metrics::slots`] order).
-    metrics: Box<[(u8, MetricValue)]>,
+    /// Metrics, uptime and temperature, unless lent to the resource (see the module docs).
+    measurements: Option<Box<Measurements>>,
     tags: Box<[String]>,
-    uptime: Option<u64>,
-    temperature: Option<f64>,
     facets: Box<[Contributed]>,
     stale_after_ms: Option<u64>,
     offline_after_ms: Option<u64>,
     error: Option<Box<str>>,
+}
+
+/// What a record measured: its metrics by slot ([`Metrics::slots`] order), uptime and
+/// temperature.
+#[derive(Debug, Clone, PartialEq)]
+struct Measurements {
+    metrics: Box<[(u8, MetricValue)]>,
+    uptime: Option<u64>,
+    temperature: Option<f64>,
+}
+
+impl Measurements {
+    /// The measurements in `metrics`, `uptime` and `temperature`.
+    fn new(metrics: &Metrics, uptime: Option<u64>, temperature: Option<f64>) -> Measurements {
+        Measurements {
+            metrics: metrics
+                .slots()
+                .into_iter()
+                .zip(0u8..)
+                .filter_map(|(metric, slot)| metric.clone().map(|m| (slot, m)))
+                .collect(),
+            uptime,
+            temperature,
+        }
+    }
 }
 
 /// One facet of a contribution, with the fingerprint of the value it was made from.
@@ -61,6 +90,7 @@ impl Contribution {
         record.canonicalise();
         let scope: Arc<str> = Arc::from(scope.into());
         let source_id: Arc<str> = Arc::from(record.source_id.as_str());
+        let parent_id = parent_id.map(Arc::from);
         Self::from_canonical(
             source,
             scope,
@@ -81,7 +111,7 @@ impl Contribution {
         source_id: Arc<str>,
         observed_at: Timestamp,
         record: SourceRecord,
-        parent_id: Option<String>,
+        parent_id: Option<Arc<str>>,
         previous: Option<&Contribution>,
     ) -> Self {
         let SourceRecord {
@@ -108,13 +138,11 @@ impl Contribution {
             observed_at,
             scope,
             source_id,
-            parent_id: parent_id.map(String::into_boxed_str),
+            parent_id,
             name: name.into_boxed_str(),
             identity: (identity != Identity::default()).then(|| Box::new(identity)),
-            metrics: compact_metrics(metrics),
+            measurements: Some(Box::new(Measurements::new(&metrics, uptime, temperature))),
             tags: tags.into_boxed_slice(),
-            uptime,
-            temperature,
             facets: facets
                 .into_iter()
                 .map(|(key, value)| {
@@ -181,20 +209,45 @@ impl Contribution {
 
     /// The record's metric in slot `index` of [`Metrics::slots`].
     pub(crate) fn metric(&self, index: usize) -> Option<&MetricValue> {
-        self.metrics
+        self.measurements
+            .as_ref()?
+            .metrics
             .iter()
             .find(|(slot, _)| usize::from(*slot) == index)
             .map(|(_, metric)| metric)
     }
 
     /// Seconds since boot/start.
-    pub fn uptime(&self) -> Option<u64> {
-        self.uptime
+    pub(crate) fn uptime(&self) -> Option<u64> {
+        self.measurements.as_ref()?.uptime
     }
 
     /// Temperature in °C.
-    pub fn temperature(&self) -> Option<f64> {
-        self.temperature
+    pub(crate) fn temperature(&self) -> Option<f64> {
+        self.measurements.as_ref()?.temperature
+    }
+
+    /// Whether the measurements are lent to the resource.
+    #[cfg(test)]
+    pub(crate) fn lends_measurements(&self) -> bool {
+        self.measurements.is_none()
+    }
+
+    /// Drops the contribution's own copy of its measurements: the resource, folded from this
+    /// contribution alone, shows exactly them (the caller guarantees it).
+    pub(crate) fn lend_measurements(&mut self) {
+        self.measurements = None;
+    }
+
+    /// Takes lent measurements back from the resource that shows them.
+    pub(crate) fn reclaim_measurements(&mut self, resource: &Resource) {
+        if self.measurements.is_none() {
+            self.measurements = Some(Box::new(Measurements::new(
+                &resource.metrics,
+                resource.uptime,
+                resource.temperature,
+            )));
+        }
     }
 
     /// The record's facets.
@@ -237,24 +290,6 @@ impl Contribution {
     pub(crate) fn key(&self) -> (Source, &str, &str) {
         (self.source, &self.scope, &self.source_id)
     }
-}
-
-/// The present metrics of `metrics`, tagged with their slot.
-fn compact_metrics(metrics: Metrics) -> Box<[(u8, MetricValue)]> {
-    let Metrics {
-        cpu,
-        memory,
-        disk,
-        net_in,
-        net_out,
-        disk_read,
-        disk_write,
-    } = metrics;
-    [cpu, memory, disk, net_in, net_out, disk_read, disk_write]
-        .into_iter()
-        .zip(0u8..)
-        .filter_map(|(metric, slot)| metric.map(|m| (slot, m)))
-        .collect()
 }
 
 #[cfg(test)]

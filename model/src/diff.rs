@@ -6,6 +6,7 @@
 //! `lastSeen`) is kept as two timestamps instead of a tree of JSON maps.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -81,44 +82,66 @@ impl Serialize for Upsert {
     }
 }
 
+/// Observation times per source, by [`Source::index`]: plain milliseconds with a marker for
+/// "none" (compact: registries keep one of these per observed resource and tick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SourceTimes([i64; Source::COUNT]);
+
+/// Marks an absent time (below every valid timestamp).
+const NO_TIME: i64 = i64::MIN;
+
+impl SourceTimes {
+    /// No times.
+    pub(crate) const NONE: SourceTimes = SourceTimes([NO_TIME; Source::COUNT]);
+
+    /// The time of `source`.
+    pub(crate) fn get(&self, source: Source) -> Option<Timestamp> {
+        let ms = self.0[source.index()];
+        (ms != NO_TIME).then(|| Timestamp::from_millis(ms))
+    }
+
+    /// Sets the time of `source`.
+    pub(crate) fn set(&mut self, source: Source, at: Timestamp) {
+        self.0[source.index()] = at.as_millis();
+    }
+
+    /// Whether no source has a time.
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|&ms| ms == NO_TIME)
+    }
+}
+
 /// The merge-patch of a resource whose observation times alone changed:
 /// `{"id", "lastSeen"?, "sourceStatus"?: {source: {"lastSeen"}}}` with the members that moved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
-    id: String,
-    /// The new `lastSeen` in unix ms, or [`UNMOVED`].
-    last_seen: i64,
-    /// Each source's new `lastSeen` by [`Source::index`], or [`UNMOVED`] (kept as plain
-    /// milliseconds: a diff holds one of these per observed resource).
-    sources: [i64; Source::COUNT],
+    /// The resource id (the registry's shared copy).
+    id: Arc<str>,
+    /// The new `lastSeen`, if it moved.
+    last_seen: Option<Timestamp>,
+    /// Each source's new `lastSeen` where it moved.
+    sources: SourceTimes,
 }
 
-/// Marks a time that did not move (below every valid timestamp).
-const UNMOVED: i64 = i64::MIN;
-
 impl Observation {
-    /// The patch turning the observation times `last_seen` and `source_seen` (by
-    /// [`Source::index`]) into those of `new`; `None` when none moved.
-    pub fn between(
+    /// The patch of resource `id` turning the observation times `last_seen` and `source_seen`
+    /// into those of `new`; `None` when none moved.
+    pub(crate) fn between(
+        id: Arc<str>,
         last_seen: Timestamp,
-        source_seen: &[Option<Timestamp>; Source::COUNT],
+        source_seen: &SourceTimes,
         new: &Resource,
     ) -> Option<Observation> {
-        let mut sources = [UNMOVED; Source::COUNT];
-        let mut moved = last_seen != new.last_seen;
+        let mut sources = SourceTimes::NONE;
         for (source, entry) in &new.source_status {
-            if source_seen[source.index()] != Some(entry.last_seen) {
-                sources[source.index()] = entry.last_seen.as_millis();
-                moved = true;
+            if source_seen.get(*source) != Some(entry.last_seen) {
+                sources.set(*source, entry.last_seen);
             }
         }
-        moved.then(|| Observation {
-            id: new.id.clone(),
-            last_seen: if last_seen != new.last_seen {
-                new.last_seen.as_millis()
-            } else {
-                UNMOVED
-            },
+        let last_seen = (last_seen != new.last_seen).then_some(new.last_seen);
+        (last_seen.is_some() || !sources.is_empty()).then_some(Observation {
+            id,
+            last_seen,
             sources,
         })
     }
@@ -130,13 +153,12 @@ impl Observation {
 
     /// The new `lastSeen`, if it moved.
     pub fn last_seen(&self) -> Option<Timestamp> {
-        (self.last_seen != UNMOVED).then(|| Timestamp::from_millis(self.last_seen))
+        self.last_seen
     }
 
     /// The new `lastSeen` of `source`, if it moved.
     pub fn source_last_seen(&self, source: Source) -> Option<Timestamp> {
-        let ms = self.sources[source.index()];
-        (ms != UNMOVED).then(|| Timestamp::from_millis(ms))
+        self.sources.get(source)
     }
 }
 
@@ -167,11 +189,11 @@ impl Serialize for Observation {
                 map.end()
             }
         }
-        let any_source = self.sources.iter().any(|&ms| ms != UNMOVED);
+        let any_source = !self.sources.is_empty();
         let last_seen = self.last_seen();
         let len = 1 + usize::from(last_seen.is_some()) + usize::from(any_source);
         let mut map = serializer.serialize_map(Some(len))?;
-        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("id", &*self.id)?;
         if let Some(t) = &last_seen {
             map.serialize_entry("lastSeen", t)?;
         }

@@ -10,12 +10,21 @@
 //! stable-key id. Records of one snapshot therefore merge with each other only through a shared
 //! stable key.
 //!
-//! For diffs, each resource touched since the last [`RegistryState::take_diff`] carries its
-//! pre-tick form — whole when its content changed, only its observation times when only those
-//! changed — and the diff is computed from that at take time. No second copy of all resources is
-//! kept. A record re-observed unchanged costs one lookup and a timestamp update; only records
-//! whose content changed are folded again.
+//! For diffs, each resource touched since the last [`RegistryState::take_diff`] has its pre-tick
+//! form in a side table — whole when its content changed, only its observation times when only
+//! those changed — and the diff is computed from that at take time. No second copy of all
+//! resources is kept. A record re-observed unchanged costs a fingerprint, one lookup and a
+//! timestamp update (and is freed in the same pass, while it is in cache); only records whose
+//! content changed are folded again.
+//!
+//! The state is kept compact, since it is most of a server's memory: contributions hold only what
+//! folding needs and share their facet text with the resource ([`crate::contribution`],
+//! [`crate::facets`]); a resource folded from one fresh contribution holds its measurements for
+//! both; each resource id is stored once; entries and slots live in chunked slabs; small lists
+//! of handles are inline.
 
+mod forms;
+mod handles;
 mod index;
 mod slab;
 #[cfg(test)]
@@ -35,8 +44,13 @@ use crate::record::{ParentRef, SourceRecord, SourceSnapshot};
 use crate::time::Timestamp;
 use crate::types::Resource;
 
+use forms::{Before, Forms, NO_FORM};
+use handles::Handles;
 use index::IdentityIndex;
 use slab::{Handle, Slab};
+
+/// A resource id as the registry's maps and slots hold it: one shared copy per id.
+type Id = Arc<str>;
 
 /// Handle of a contribution.
 type SlotId = Handle;
@@ -75,9 +89,9 @@ impl Scope {
 #[derive(Debug, Clone)]
 struct Slot {
     contribution: Contribution,
-    resource_id: String,
-    /// The id the record's own stable key produces (equal to `resource_id` unless it merged).
-    stable_id: String,
+    resource_id: Id,
+    /// The id the record's own stable key produces (usually the same `Arc` as `resource_id`).
+    stable_id: Id,
     /// Freshness when the resource was last folded; a change means the fold is out of date.
     state: SourceState,
     /// The ingest that last saw this contribution (to find the ones a snapshot dropped).
@@ -129,70 +143,21 @@ struct Plan {
     parent_fingerprint: u64,
 }
 
-/// A resource's form before the current tick.
-#[derive(Debug, Clone)]
-enum Before {
-    /// It did not exist.
-    Absent,
-    /// It existed like this (boxed: a resource is large and most captures are observations).
-    Full(Box<Resource>),
-    /// It existed with the current content but these observation times: `lastSeen` and each
-    /// source's `lastSeen` by [`Source::index`].
-    Observation {
-        last_seen: Timestamp,
-        source_seen: [Option<Timestamp>; Source::COUNT],
-    },
-}
-
-impl Before {
-    /// The observation times of a resource.
-    fn observation_of(resource: &Resource) -> Before {
-        let mut source_seen = [None; Source::COUNT];
-        for (source, entry) in &resource.source_status {
-            source_seen[source.index()] = Some(entry.last_seen);
-        }
-        Before::Observation {
-            last_seen: resource.last_seen,
-            source_seen,
-        }
-    }
-
-    /// The pre-tick form given an earlier capture (if any) and `old`, the resource as it was
-    /// just before a content change: an observation capture is completed into a full one.
-    fn completed(earlier: Option<Before>, mut old: Resource) -> Before {
-        match earlier {
-            None => Before::Full(Box::new(old)),
-            Some(Before::Observation {
-                last_seen,
-                source_seen,
-            }) => {
-                old.last_seen = last_seen;
-                for (source, entry) in old.source_status.iter_mut() {
-                    if let Some(t) = source_seen[source.index()] {
-                        entry.last_seen = t;
-                    }
-                }
-                Before::Full(Box::new(old))
-            }
-            Some(before) => before,
-        }
-    }
-}
-
-/// One resource with its contributions and its pending pre-tick form.
+/// One resource with its contributions and where its pending pre-tick form is.
 #[derive(Debug, Clone)]
 struct Entry {
     resource: Resource,
-    members: Vec<SlotId>,
-    before: Option<Before>,
+    members: Handles,
+    /// Position of its form in [`RegistryState::forms`], or [`NO_FORM`].
+    form: u32,
 }
 
 /// Result of refreshing a resource's observation times.
 enum Refresh {
     /// Nothing changed.
     Same,
-    /// Observation times moved; `captured` when this gave the entry its pre-tick form.
-    Moved { captured: bool },
+    /// Observation times moved.
+    Moved,
     /// A contribution changed freshness: the resource with this id must be folded again.
     Refold(String),
 }
@@ -203,22 +168,24 @@ enum Refresh {
 pub struct RegistryState {
     entries: Slab<Entry>,
     /// Entries by resource id, in id order.
-    by_id: BTreeMap<String, EntryId>,
+    by_id: BTreeMap<Id, EntryId>,
     slots: Slab<Slot>,
     scopes: HashMap<ScopeKey, Scope>,
     index: IdentityIndex,
     /// Contributions by the id their own stable key produces, to find merged resources by key.
-    aliases: HashMap<String, Vec<SlotId>>,
+    aliases: HashMap<Id, Handles>,
     /// Members of resources being created by the ingest in progress (empty between calls).
-    newcomers: HashMap<String, Vec<SlotId>>,
-    /// Entries given a pre-tick form since the last diff (may repeat, or name entries since
-    /// removed or reused; `take_diff` skips those without a pending form).
-    touched: Vec<EntryId>,
+    newcomers: HashMap<String, Handles>,
+    /// Pre-tick forms of the entries touched since the last diff.
+    forms: Forms,
     /// Pre-tick forms of resources removed since the last diff.
     removed: BTreeMap<String, Before>,
     /// Whether anything was captured since the last diff.
     dirty: bool,
     epoch: u64,
+    /// Tests run a registry that never lends measurements as the reference for one that does.
+    #[cfg(test)]
+    lending_disabled: bool,
 }
 
 impl RegistryState {
@@ -254,7 +221,7 @@ impl RegistryState {
         let plans = self.plan(key.source, &prior, &records);
         self.epoch += 1;
 
-        let mut refold: Vec<String> = Vec::new();
+        let mut refold: Vec<Id> = Vec::new();
         let mut observed: Vec<SlotId> = Vec::with_capacity(records.len());
         let mut added: Vec<(Arc<str>, SlotId)> = Vec::new();
         // One pass: a record with a previous contribution is fingerprinted and, when unchanged,
@@ -293,7 +260,7 @@ impl RegistryState {
                 match &plan.parent {
                     Parent::None => None,
                     Parent::Record(parent) => self.home_id(&plans, *parent),
-                    Parent::Id(id) => Some(id.clone()),
+                    Parent::Id(id) => Some(self.intern(id)),
                 },
             ) else {
                 continue;
@@ -362,14 +329,15 @@ impl RegistryState {
             let Some(entry_id) = self.slots.get(slot_id).and_then(|slot| slot.entry) else {
                 continue;
             };
-            match refresh(&mut self.entries, &self.slots, entry_id, now) {
+            match refresh(
+                &mut self.entries,
+                &mut self.forms,
+                &self.slots,
+                entry_id,
+                now,
+            ) {
                 Refresh::Same => {}
-                Refresh::Moved { captured } => {
-                    self.dirty = true;
-                    if captured {
-                        self.touched.push(entry_id);
-                    }
-                }
+                Refresh::Moved => self.dirty = true,
                 Refresh::Refold(id) => outdated.push(id),
             }
         }
@@ -382,7 +350,7 @@ impl RegistryState {
     /// Re-evaluates every resource whose contributions changed freshness since it was folded
     /// (call on a timer). Returns the number of resources whose content changed.
     pub fn mark_stale(&mut self, now: Timestamp) -> usize {
-        let outdated: Vec<String> = self
+        let outdated: Vec<Id> = self
             .by_id
             .iter()
             .filter(|(_, &e)| {
@@ -402,42 +370,51 @@ impl RegistryState {
         if !mem::take(&mut self.dirty) {
             return diff;
         }
-        let touched = mem::take(&mut self.touched);
-        // In id order: walk every entry when most were touched, else sort the touched ones.
-        let order: Vec<EntryId> = if touched.len().saturating_mul(8) >= self.by_id.len() {
-            self.by_id.values().copied().collect()
-        } else {
-            let entries = &self.entries;
-            let mut pending: Vec<(&str, EntryId)> = touched
-                .iter()
-                .filter_map(|&e| {
-                    let entry = entries.get(e)?;
-                    entry
-                        .before
-                        .is_some()
-                        .then_some((entry.resource.id.as_str(), e))
-                })
-                .collect();
-            pending.sort_unstable();
-            pending.dedup();
-            pending.into_iter().map(|(_, e)| e).collect()
-        };
+        let mut forms = self.forms.drain();
+        let entries = &self.entries;
+        // In id order: walk every entry when most have a form, else sort those that do.
+        let order: Vec<(&Id, EntryId, Before)> =
+            if forms.len().saturating_mul(8) >= self.by_id.len() {
+                self.by_id
+                    .iter()
+                    .filter_map(|(id, &e)| {
+                        let at = entries.get(e)?.form as usize;
+                        Some((id, e, forms.get_mut(at)?.1.take()?))
+                    })
+                    .collect()
+            } else {
+                let mut live: Vec<(&Id, EntryId, Before)> = forms
+                    .iter_mut()
+                    .filter_map(|(e, form)| {
+                        let entry = entries.get(*e)?;
+                        let (id, _) = self.by_id.get_key_value(entry.resource.id.as_str())?;
+                        Some((id, *e, form.take()?))
+                    })
+                    .collect();
+                live.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                live
+            };
         diff.upserts.reserve(order.len());
-        for entry_id in order {
-            let Some(entry) = self.entries.get_mut(entry_id) else {
+        for (id, entry_id, before) in order {
+            let Some(entry) = entries.get(entry_id) else {
                 continue;
             };
             let now = &entry.resource;
-            let upsert = match entry.before.take() {
-                None => None,
-                Some(Before::Absent) => Some(Upsert::Whole(Box::new(now.clone()))),
-                Some(Before::Full(old)) => resource_patch(&old, now).map(Upsert::Patch),
-                Some(Before::Observation {
+            let upsert = match before {
+                Before::Absent => Some(Upsert::Whole(Box::new(now.clone()))),
+                Before::Full(old) => resource_patch(&old, now).map(Upsert::Patch),
+                Before::Observation {
                     last_seen,
                     source_seen,
-                }) => Observation::between(last_seen, &source_seen, now).map(Upsert::Observed),
+                } => Observation::between(Arc::clone(id), last_seen, &source_seen, now)
+                    .map(Upsert::Observed),
             };
             diff.upserts.extend(upsert);
+        }
+        for (entry_id, _) in &forms {
+            if let Some(entry) = self.entries.get_mut(*entry_id) {
+                entry.form = NO_FORM;
+            }
         }
         diff.removed = mem::take(&mut self.removed).into_keys().collect();
         diff
@@ -479,12 +456,23 @@ impl RegistryState {
 
     /// The resource id a planned record goes to: its previous contribution's resource (which
     /// replacing the contribution does not change) or the one planned for it.
-    fn home_id(&self, plans: &[Plan], index: usize) -> Option<String> {
+    fn home_id(&self, plans: &[Plan], index: usize) -> Option<Id> {
         match &plans.get(index)?.home {
-            Home::Slot(slot_id) => self.slots.get(*slot_id).map(|s| s.resource_id.clone()),
-            Home::New { resource_id, .. } => Some(resource_id.clone()),
+            Home::Slot(slot_id) => self.slots.get(*slot_id).map(|s| Arc::clone(&s.resource_id)),
+            Home::New { resource_id, .. } => Some(self.intern(resource_id)),
             Home::Skip => None,
         }
+    }
+
+    /// The shared copy of `id`: the registry's own when it knows the id, else a new one.
+    fn intern(&self, id: &str) -> Id {
+        if let Some((known, _)) = self.by_id.get_key_value(id) {
+            return Arc::clone(known);
+        }
+        if let Some((known, _)) = self.aliases.get_key_value(id) {
+            return Arc::clone(known);
+        }
+        Arc::from(id)
     }
 
     /// Finds each record's previous contribution (same scope, `sourceId` and type). Records
@@ -552,7 +540,7 @@ impl RegistryState {
                     Some(ParentRef::StableKey { resource_type, key }) => {
                         let own_id = stable_id(*resource_type, key);
                         let id = match self.resolve_alias(&own_id) {
-                            Some(id) => id.clone(),
+                            Some(id) => id.to_string(),
                             None => own_id,
                         };
                         (Parent::Id(id.clone()), Some(Cow::Owned(id)))
@@ -568,7 +556,7 @@ impl RegistryState {
                     },
                 };
                 placed[i] = Some(match prior[i].ok().and_then(|s| self.slots.get(s)) {
-                    Some(slot) => Cow::Borrowed(slot.resource_id.as_str()),
+                    Some(slot) => Cow::Borrowed(&*slot.resource_id),
                     None => {
                         Cow::Owned(self.resource_id_for(source, &records[i], parent_id.as_deref()))
                     }
@@ -610,9 +598,9 @@ impl RegistryState {
     ) -> String {
         let computed = stable_id(record.resource_type, &record_stable_key(source, record));
         if let Some(id) = self.resolve_alias(&computed) {
-            return id.clone();
+            return id.to_string();
         }
-        if self.by_id.contains_key(&computed) {
+        if self.by_id.contains_key(computed.as_str()) {
             return computed;
         }
         let resources = |id: &str| self.entry(id).map(|e| &e.resource);
@@ -622,13 +610,13 @@ impl RegistryState {
     }
 
     /// The resource that a live contribution with this own stable id belongs to.
-    fn resolve_alias(&self, own_id: &str) -> Option<&String> {
-        let slot_id = *self.aliases.get(own_id)?.first()?;
+    fn resolve_alias(&self, own_id: &str) -> Option<&Id> {
+        let slot_id = self.aliases.get(own_id)?.first()?;
         self.slots.get(slot_id).map(|slot| &slot.resource_id)
     }
 
     /// The member list of a resource, including one being created by the current ingest.
-    fn members_mut(&mut self, resource_id: &str) -> &mut Vec<SlotId> {
+    fn members_mut(&mut self, resource_id: &str) -> &mut Handles {
         let entry = self.by_id.get(resource_id).copied();
         match entry.and_then(|e| self.entries.get_mut(e)) {
             Some(entry) => &mut entry.members,
@@ -640,14 +628,15 @@ impl RegistryState {
     fn add_slot(
         &mut self,
         contribution: Contribution,
-        resource_id: &str,
+        resource_id: &Id,
         own_id: String,
         fingerprint: Fingerprint,
     ) -> SlotId {
+        let own_id = self.shared_own_id(resource_id, own_id);
         let slot_id = self.slots.insert(Slot {
             contribution,
-            resource_id: resource_id.to_owned(),
-            stable_id: own_id.clone(),
+            resource_id: Arc::clone(resource_id),
+            stable_id: Arc::clone(&own_id),
             // Never equal to a computed freshness, so the first fold always happens.
             state: SourceState::Unknown,
             epoch: self.epoch,
@@ -659,24 +648,34 @@ impl RegistryState {
         slot_id
     }
 
+    /// The shared copy of a contribution's own id: its resource's when equal.
+    fn shared_own_id(&self, resource_id: &Id, own_id: String) -> Id {
+        if *own_id == **resource_id {
+            Arc::clone(resource_id)
+        } else {
+            self.intern(&own_id)
+        }
+    }
+
     /// Replaces the contribution in `slot_id`, moving it to `resource_id` if needed. Returns the
     /// resource it left, if it moved.
     fn replace_slot(
         &mut self,
         slot_id: SlotId,
         contribution: Contribution,
-        resource_id: &str,
+        resource_id: &Id,
         own_id: String,
         fingerprint: Fingerprint,
-    ) -> Option<String> {
+    ) -> Option<Id> {
         let epoch = self.epoch;
+        let own_id = self.shared_own_id(resource_id, own_id);
         let slot = self.slots.get_mut(slot_id)?;
         slot.contribution = contribution;
         slot.epoch = epoch;
         slot.fingerprint = fingerprint;
-        let old_own_id = mem::replace(&mut slot.stable_id, own_id.clone());
-        let moved_from = (slot.resource_id != resource_id)
-            .then(|| mem::replace(&mut slot.resource_id, resource_id.to_owned()));
+        let old_own_id = mem::replace(&mut slot.stable_id, Arc::clone(&own_id));
+        let moved_from = (slot.resource_id != *resource_id)
+            .then(|| mem::replace(&mut slot.resource_id, Arc::clone(resource_id)));
         if old_own_id != own_id {
             self.unalias(&old_own_id, slot_id);
             self.aliases.entry(own_id).or_default().push(slot_id);
@@ -689,7 +688,7 @@ impl RegistryState {
     }
 
     /// Deletes a contribution; returns the resource it belonged to.
-    fn remove_slot(&mut self, slot_id: SlotId) -> Option<String> {
+    fn remove_slot(&mut self, slot_id: SlotId) -> Option<Id> {
         let slot = self.slots.remove(slot_id)?;
         self.detach(&slot.resource_id, slot_id);
         self.unalias(&slot.stable_id, slot_id);
@@ -698,13 +697,13 @@ impl RegistryState {
 
     /// Removes a contribution from a resource's member list.
     fn detach(&mut self, resource_id: &str, slot_id: SlotId) {
-        self.members_mut(resource_id).retain(|&s| s != slot_id);
+        self.members_mut(resource_id).retain(|s| s != slot_id);
     }
 
     /// Removes a contribution from the alias list of its own stable id.
     fn unalias(&mut self, own_id: &str, slot_id: SlotId) {
         if let Some(slot_ids) = self.aliases.get_mut(own_id) {
-            slot_ids.retain(|&s| s != slot_id);
+            slot_ids.retain(|s| s != slot_id);
             if slot_ids.is_empty() {
                 self.aliases.remove(own_id);
             }
@@ -719,9 +718,17 @@ impl RegistryState {
             Some(entry) => mem::take(&mut entry.members),
             None => self.newcomers.remove(id).unwrap_or_default(),
         };
+        // A contribution that lent its measurements to this resource takes them back first.
+        if let Some(entry) = existing.and_then(|e| self.entries.get(e)) {
+            for slot_id in members.iter() {
+                if let Some(slot) = self.slots.get_mut(slot_id) {
+                    slot.contribution.reclaim_measurements(&entry.resource);
+                }
+            }
+        }
         let contributions: Vec<&Contribution> = members
             .iter()
-            .filter_map(|&s| self.slots.get(s))
+            .filter_map(|s| self.slots.get(s))
             .map(|slot| &slot.contribution)
             .collect();
         let Some(mut resource) = fold(id, &contributions, now) else {
@@ -735,12 +742,20 @@ impl RegistryState {
                 let before = self.removed.remove(id).unwrap_or(Before::Absent);
                 let entry_id = self.entries.insert(Entry {
                     resource,
-                    members: Vec::new(),
-                    before: Some(before),
+                    members: Handles::Empty,
+                    form: NO_FORM,
                 });
-                self.touched.push(entry_id);
-                self.by_id.insert(id.to_owned(), entry_id);
+                if let Some(entry) = self.entries.get_mut(entry_id) {
+                    self.forms.put(entry_id, &mut entry.form, before);
+                }
+                let key = members
+                    .first()
+                    .and_then(|s| self.slots.get(s))
+                    .map(|slot| Arc::clone(&slot.resource_id))
+                    .unwrap_or_else(|| Arc::from(id));
+                self.by_id.insert(key, entry_id);
                 self.adopt(entry_id, members, now);
+                self.lend(entry_id);
                 return true;
             }
         };
@@ -748,18 +763,17 @@ impl RegistryState {
         let Some(entry) = self.entries.get_mut(entry_id) else {
             return false;
         };
-        if entry.before.is_none() {
-            self.touched.push(entry_id);
-        }
         if entry.resource.same_content(&resource) {
             resource.updated_at = entry.resource.updated_at;
             if entry.resource != resource {
-                if entry.before.is_none() {
-                    entry.before = Some(Before::observation_of(&entry.resource));
-                }
+                let current = &entry.resource;
+                self.forms.capture(entry_id, &mut entry.form, || {
+                    Before::observation_of(current)
+                });
                 entry.resource = resource;
                 self.dirty = true;
             }
+            self.lend(entry_id);
             return false;
         }
         self.dirty = true;
@@ -769,14 +783,36 @@ impl RegistryState {
             self.index.remove(&old);
             self.index.insert(&entry.resource);
         }
-        entry.before = Some(Before::completed(entry.before.take(), old));
+        let earlier = self.forms.take(&mut entry.form);
+        self.forms
+            .put(entry_id, &mut entry.form, Before::completed(earlier, old));
+        self.lend(entry_id);
         true
+    }
+
+    /// Lets an entry's resource hold the measurements of its contribution when it is the only one
+    /// and fresh or stale: the fold then shows exactly that contribution's measurements, so
+    /// keeping a second copy in the contribution would be waste. [`RegistryState::refold`] takes
+    /// them back before folding again.
+    fn lend(&mut self, entry_id: EntryId) {
+        #[cfg(test)]
+        if self.lending_disabled {
+            return;
+        }
+        let Some(Handles::One(slot_id)) = self.entries.get(entry_id).map(|e| &e.members) else {
+            return;
+        };
+        if let Some(slot) = self.slots.get_mut(*slot_id) {
+            if matches!(slot.state, SourceState::Online | SourceState::Stale) {
+                slot.contribution.lend_measurements();
+            }
+        }
     }
 
     /// Makes `members` the contributions of an entry just folded at `now`: each records its
     /// entry and the freshness the fold used.
-    fn adopt(&mut self, entry_id: EntryId, members: Vec<SlotId>, now: Timestamp) {
-        for &slot_id in &members {
+    fn adopt(&mut self, entry_id: EntryId, members: Handles, now: Timestamp) {
+        for slot_id in members.iter() {
             if let Some(slot) = self.slots.get_mut(slot_id) {
                 slot.state = slot.contribution.freshness(now);
                 slot.entry = Some(entry_id);
@@ -789,17 +825,16 @@ impl RegistryState {
 
     /// Removes a resource that lost its last contribution. Returns whether it existed.
     fn remove_entry(&mut self, id: &str) -> bool {
-        let Some(entry) = self.by_id.remove(id).and_then(|e| self.entries.remove(e)) else {
+        let Some(mut entry) = self.by_id.remove(id).and_then(|e| self.entries.remove(e)) else {
             return false;
         };
         self.index.remove(&entry.resource);
         self.dirty = true;
+        let earlier = self.forms.take(&mut entry.form);
         // Created and removed within one tick: the client never saw it.
-        if !matches!(entry.before, Some(Before::Absent)) {
-            self.removed.insert(
-                id.to_owned(),
-                Before::completed(entry.before, entry.resource),
-            );
+        if !matches!(earlier, Some(Before::Absent)) {
+            self.removed
+                .insert(id.to_owned(), Before::completed(earlier, entry.resource));
         }
         true
     }
@@ -820,8 +855,8 @@ fn release(record: &mut SourceRecord) {
 }
 
 /// Whether any of these contributions changed freshness since the last fold.
-fn fold_outdated(slots: &Slab<Slot>, members: &[SlotId], now: Timestamp) -> bool {
-    members.iter().any(|&s| {
+fn fold_outdated(slots: &Slab<Slot>, members: &Handles, now: Timestamp) -> bool {
+    members.iter().any(|s| {
         slots
             .get(s)
             .is_some_and(|slot| slot.contribution.freshness(now) != slot.state)
@@ -832,6 +867,7 @@ fn fold_outdated(slots: &Slab<Slot>, members: &[SlotId], now: Timestamp) -> bool
 /// as its pre-tick form if it has none yet.
 fn refresh(
     entries: &mut Slab<Entry>,
+    forms: &mut Forms,
     slots: &Slab<Slot>,
     entry_id: EntryId,
     now: Timestamp,
@@ -841,7 +877,7 @@ fn refresh(
     };
     let mut last_seen = None;
     let mut source_seen = [None; Source::COUNT];
-    for &slot_id in &entry.members {
+    for slot_id in entry.members.iter() {
         let Some(slot) = slots.get(slot_id) else {
             continue;
         };
@@ -862,10 +898,9 @@ fn refresh(
     if same {
         return Refresh::Same;
     }
-    let captured = entry.before.is_none();
-    if captured {
-        entry.before = Some(Before::observation_of(resource));
-    }
+    forms.capture(entry_id, &mut entry.form, || {
+        Before::observation_of(resource)
+    });
     if let Some(t) = last_seen {
         entry.resource.last_seen = t;
     }
@@ -874,5 +909,5 @@ fn refresh(
             e.last_seen = t;
         }
     }
-    Refresh::Moved { captured }
+    Refresh::Moved
 }

@@ -645,16 +645,33 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
     for (id, &entry_id) in &registry.by_id {
         let entry = registry.entries.get(entry_id).expect("live entry");
         let resource = &entry.resource;
-        assert_eq!(&resource.id, id);
+        assert_eq!(resource.id.as_str(), &**id);
         assert!(!entry.members.is_empty());
-        let contributions: Vec<&Contribution> = entry
+        // Measurements lent to the resource come back as refolding would take them back.
+        let owned: Vec<Contribution> = entry
             .members
             .iter()
-            .map(|&s| &slot(s).contribution)
+            .map(|s| {
+                let mut c = slot(s).contribution.clone();
+                if c.lends_measurements() {
+                    assert_eq!(entry.members.len(), 1, "only a sole contribution lends");
+                    c.reclaim_measurements(resource);
+                }
+                c
+            })
             .collect();
-        for &s in &entry.members {
+        let contributions: Vec<&Contribution> = owned.iter().collect();
+        for s in entry.members.iter() {
             assert_eq!(&slot(s).resource_id, id);
+            let own = &slot(s).stable_id;
+            assert!(
+                Arc::ptr_eq(own, id) || **own != **id,
+                "own id shares the resource id's copy when equal"
+            );
             assert_eq!(slot(s).entry, Some(entry_id));
+        }
+        if entry.form != NO_FORM {
+            assert_eq!(registry.forms.owner(entry.form), Some(entry_id), "own form");
         }
         if freshly_evaluated {
             let mut expected = fold(id, &contributions, now).expect("non-empty");
@@ -662,7 +679,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
             assert_eq!(resource, &expected, "incremental state equals a fresh fold");
         }
         assert!(has_no_null_members(&to_json(resource)));
-        assert!(!registry.removed.contains_key(id));
+        assert!(!registry.removed.contains_key(&**id));
     }
     assert_eq!(registry.entries.len(), registry.by_id.len());
     assert!(registry.newcomers.is_empty());
@@ -673,7 +690,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
         .map(|e| e.members.len())
         .sum();
     assert_eq!(member_count, registry.slots.len());
-    let alias_count: usize = registry.aliases.values().map(Vec::len).sum();
+    let alias_count: usize = registry.aliases.values().map(Handles::len).sum();
     assert_eq!(alias_count, registry.slots.len());
     let scoped: usize = registry.scopes.values().map(|s| s.records.len()).sum();
     assert_eq!(scoped, registry.slots.len());
@@ -748,6 +765,11 @@ proptest! {
     #[test]
     fn diffs_replay_the_registry_exactly(steps in proptest::collection::vec(step(), 1..32)) {
         let mut registry = RegistryState::new();
+        // The same steps on a registry whose contributions never lend their measurements.
+        let mut reference = RegistryState {
+            lending_disabled: true,
+            ..RegistryState::new()
+        };
         let mut client: BTreeMap<String, Value> = BTreeMap::new();
         let mut last: BTreeMap<usize, SourceSnapshot> = BTreeMap::new();
         let mut now = T0;
@@ -761,6 +783,7 @@ proptest! {
                         .expect("known scope");
                     let snapshot = SourceSnapshot { observed_at: now, ..snapshot };
                     last.insert(scope, snapshot.clone());
+                    reference.ingest(snapshot.clone(), now);
                     registry.ingest(snapshot, now);
                     check_invariants(&registry, now, false);
                 }
@@ -774,21 +797,25 @@ proptest! {
                         }
                     }
                     last.insert(scope, snapshot.clone());
+                    reference.ingest(snapshot.clone(), now);
                     registry.ingest(snapshot, now);
                     check_invariants(&registry, now, false);
                 }
                 Step::MarkStale(dt) => {
                     now = now.plus_millis(dt);
-                    registry.mark_stale(now);
+                    prop_assert_eq!(registry.mark_stale(now), reference.mark_stale(now));
                     check_invariants(&registry, now, true);
+                    check_invariants(&reference, now, true);
                 }
                 Step::TakeDiff => {
                     let diff = registry.take_diff();
+                    prop_assert_eq!(&diff, &reference.take_diff());
                     apply_checked(&mut client, &diff);
                     prop_assert_eq!(&client, &json_state(&registry));
                 }
             }
         }
+        prop_assert!(registry.resources().eq(reference.resources()));
         let diff = registry.take_diff();
         apply_checked(&mut client, &diff);
         prop_assert_eq!(&client, &json_state(&registry));
