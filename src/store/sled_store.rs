@@ -186,13 +186,21 @@ impl SecretBox for Store {
     }
 }
 
+/// sled's page cache. Its default (1 GiB) lets a busy server's resident memory grow by the size
+/// of every page it ever touched; the store's hot data (sessions, tokens, queue heads, history
+/// indexes) is small, and chunk reads are served by the OS page cache below this one.
+const PAGE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Opens the sled database, waiting up to [`LOCK_WAIT`] for its file lock: sled releases the lock of
 /// a dropped handle from a background thread, so a reopen in the same process can briefly find it
 /// still held. A lock held longer belongs to another process.
 fn open_db(path: &Path) -> Result<sled::Db> {
     let deadline = Instant::now() + LOCK_WAIT;
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(PAGE_CACHE_BYTES)
+            .open() {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock")
