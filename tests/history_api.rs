@@ -301,12 +301,23 @@ async fn charts_equal_naive_bucket_means_at_the_boundaries() {
         }
     };
     // 50 minutes up to this second (the open minute included), all five chart metrics.
-    for metric in [Metric::Cpu, Metric::Memory, Metric::Disk, Metric::NetIn, Metric::NetOut] {
+    for metric in [
+        Metric::Cpu,
+        Metric::Memory,
+        Metric::Disk,
+        Metric::NetIn,
+        Metric::NetOut,
+    ] {
         series("default", "vm-busy", metric, &mut (0..200));
     }
     // Reported only until 20 minutes ago; a storage pool's `usage` is charted as `disk`.
     series("default", "vm-quiet", Metric::Cpu, &mut (80..200));
-    series("default", "pool-1", Metric::Usage, &mut (0..40).map(|k| k * 3));
+    series(
+        "default",
+        "pool-1",
+        Metric::Usage,
+        &mut (0..40).map(|k| k * 3),
+    );
     // Not a chart metric; and samples only older than the hour: neither is charted.
     series("default", "vm-busy", Metric::DiskRead, &mut (0..200));
     series("default", "vm-old", Metric::Cpu, &mut (250..400));
@@ -352,7 +363,10 @@ async fn charts_equal_naive_bucket_means_at_the_boundaries() {
     );
     assert_eq!(as_floats(&charts["resources"]), Value::Object(want));
     let busy_cpu = charts["resources"]["vm-busy"]["cpu"].as_array().unwrap();
-    assert!(busy_cpu.last().unwrap().is_number(), "the open minute is charted");
+    assert!(
+        busy_cpu.last().unwrap().is_number(),
+        "the open minute is charted"
+    );
 
     // The other org sees only its own resources, and under its own values.
     let theirs: Value = get(&srv, &acme, "/api/charts?range=1h")

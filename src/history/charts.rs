@@ -41,7 +41,9 @@ pub fn charts_body(
         .collect();
     let means = store.bucket_means(&keys, start, q.step, q.points, now_ms)?;
     if means.len() != keys.len() {
-        return Err(Error::Internal("charts: store answered another key count".into()));
+        return Err(Error::Internal(
+            "charts: store answered another key count".into(),
+        ));
     }
     // Per resource, the series (index into `means`) of each metric in `ORDER`.
     let mut resources: BTreeMap<&str, [Option<usize>; 5]> = BTreeMap::new();
@@ -84,7 +86,10 @@ pub fn charts_body(
         }
         write_str(&mut out, id)?;
         out.extend_from_slice(b":{");
-        let present = ORDER.iter().zip(slots).filter_map(|(m, s)| Some((m, (*s)?)));
+        let present = ORDER
+            .iter()
+            .zip(slots)
+            .filter_map(|(m, s)| Some((m, (*s)?)));
         for (n, (metric, i)) in present.enumerate() {
             if n > 0 {
                 out.push(b',');

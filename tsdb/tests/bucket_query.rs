@@ -105,7 +105,12 @@ fn bucket_means_equal_naive_means_through_lag_restart_and_gaps() {
             let got = db.query_bucket_means(&all, start, step, n, now).unwrap();
             for (s, key) in keys.iter().enumerate() {
                 let want = naive(&samples[s], start, step, n, now);
-                assert_eq!(got[s], want, "{key} at +{} s, step {step}", (now - T0) / 1000);
+                assert_eq!(
+                    got[s],
+                    want,
+                    "{key} at +{} s, step {step}",
+                    (now - T0) / 1000
+                );
             }
             assert_eq!(got[keys.len()], vec![None; n], "unknown series");
             checked += 1;

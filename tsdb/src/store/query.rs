@@ -12,6 +12,17 @@ use super::series::{SeriesState, TailBucket};
 use super::{lock, Tsdb};
 use crate::error::{Result, TsdbError};
 
+/// Series from which a bucketed query reads on two threads.
+const PARALLEL_FROM: usize = 1_024;
+
+/// The bucket grid of a bucketed query.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    start: i64,
+    step: i64,
+    buckets: usize,
+}
+
 /// What answers one tier's part of a bucketed query.
 enum Part {
     /// Rows read from the tier.
@@ -157,9 +168,9 @@ impl Tsdb {
                         if lower >= upper {
                             continue;
                         }
-                        let tail = tail_width.filter(|_| tier == 0).and_then(|w| {
-                            s.tail.buckets(w, lower, upper, s.tiers[0].last_ts())
-                        });
+                        let tail = tail_width
+                            .filter(|_| tier == 0)
+                            .and_then(|w| s.tail.buckets(w, lower, upper, s.tiers[0].last_ts()));
                         let part = match tail {
                             Some(b) => Part::Tail(b),
                             None => Part::Tier(TierSnapshot::of(
@@ -176,16 +187,51 @@ impl Tsdb {
                 })
                 .collect()
         };
+        let grid = Grid {
+            start: start_ms,
+            step: step_ms,
+            buckets,
+        };
+        if snapshots.len() < PARALLEL_FROM {
+            return self.bucket_means_of(&snapshots, grid);
+        }
+        // Decoding dominates a query over thousands of series: read the second half on one more
+        // thread (the store lock is not held here).
+        let (first, second) = snapshots.split_at(snapshots.len() / 2);
+        let (a, b) = std::thread::scope(|scope| {
+            let helper = scope.spawn(|| self.bucket_means_of(second, grid));
+            let a = self.bucket_means_of(first, grid);
+            let b = helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (a, b)
+        });
+        let mut out = a?;
+        out.extend(b?);
+        Ok(out)
+    }
+
+    /// Bucket means of the series whose parts were snapshot (see [`Tsdb::query_bucket_means`]).
+    fn bucket_means_of(
+        &self,
+        snapshots: &[Option<Vec<(i64, i64, Part)>>],
+        grid: Grid,
+    ) -> Result<Vec<Vec<Option<f64>>>> {
+        let Grid {
+            start,
+            step,
+            buckets,
+        } = grid;
         let mut cache = BundleCache::default();
         let mut rows: Vec<Row> = Vec::new();
         let mut sums = vec![(0.0f64, 0.0f64); buckets];
-        let mut out = Vec::with_capacity(keys.len());
+        let mut out = Vec::with_capacity(snapshots.len());
         let slot = |ts: i64| {
-            (ts >= start_ms)
-                .then(|| ((ts - start_ms) / step_ms) as usize)
+            (ts >= start)
+                .then(|| ((ts - start) / step) as usize)
                 .filter(|&i| i < buckets)
         };
-        for parts in &snapshots {
+        for parts in snapshots {
             let Some(parts) = parts else {
                 out.push(vec![None; buckets]);
                 continue;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::aggregate::floor_to;
 use super::config::{TierConfig, TierSpec};
-use crate::codec::ChunkEncoder;
+use crate::codec::{ChunkDecoder, ChunkEncoder, MAX_COLUMNS};
 use crate::error::{Result, TsdbError};
 
 /// Value columns of the raw tier: the sample value.
@@ -245,9 +245,7 @@ impl RawTail {
             }
             let new_base = base + shift;
             self.base = Some(new_base);
-            self.covered_from = self
-                .covered_from
-                .max(new_base.saturating_mul(width));
+            self.covered_from = self.covered_from.max(new_base.saturating_mul(width));
             TAIL_BUCKETS - 1
         } else if slot < 0 {
             return;
@@ -258,6 +256,32 @@ impl RawTail {
             self.sums[slot] += value;
             self.counts[slot] += 1;
         }
+    }
+
+    /// Whether no sample was counted and no coverage derived yet (a store just opened).
+    fn is_unset(&self) -> bool {
+        self.base.is_none() && self.covered_from == i64::MAX
+    }
+
+    /// Derives the tail of a store just opened from the raw head restored from the WAL: every
+    /// sample from the head's first one on is in the head. Does nothing once the tail is set.
+    pub(crate) fn init_from(&mut self, width: i64, raw: &TierState) -> Result<()> {
+        if !self.is_unset() {
+            return Ok(());
+        }
+        let Some(first) = raw.head.first_ts() else {
+            self.covered_from = raw.last_ts().map_or(i64::MIN, |l| l.saturating_add(1));
+            return Ok(());
+        };
+        let bytes = raw.head.to_bytes();
+        let mut dec = ChunkDecoder::new(&bytes)?;
+        let mut cols = [0.0; MAX_COLUMNS];
+        let mut before = Some(first.saturating_sub(1));
+        while let Some(ts) = dec.next_into(&mut cols)? {
+            self.add(width, before, ts, cols[0]);
+            before = Some(ts);
+        }
+        Ok(())
     }
 
     /// The non-empty buckets inside `[from, to)` if they hold every raw sample there: `from` must
@@ -383,8 +407,11 @@ mod tests {
     fn raw_tail_covers_only_what_it_counted() {
         let w = 60;
         let sums = |t: &RawTail, from, to, last| {
-            t.buckets(w, from, to, last)
-                .map(|b| b.iter().map(|b| (b.start, b.sum, b.count)).collect::<Vec<_>>())
+            t.buckets(w, from, to, last).map(|b| {
+                b.iter()
+                    .map(|b| (b.start, b.sum, b.count))
+                    .collect::<Vec<_>>()
+            })
         };
         // A new series: everything from its first sample on.
         let mut t = RawTail::new();
@@ -401,7 +428,10 @@ mod tests {
         // Unaligned bounds, or an end inside the newest bucket, need the tier.
         assert_eq!(sums(&t, 30, 600, Some(90)), None);
         assert_eq!(sums(&t, 0, 85, Some(90)), None);
-        assert_eq!(sums(&t, 0, 91, Some(90)), Some(vec![(0, 1.0, 1), (60, 6.0, 2)]));
+        assert_eq!(
+            sums(&t, 0, 91, Some(90)),
+            Some(vec![(0, 1.0, 1), (60, 6.0, 2)])
+        );
         // Sliding past five buckets drops the oldest and what they covered.
         t.add(w, Some(90), 300, 5.0);
         assert_eq!(sums(&t, 0, 600, Some(300)), None);
@@ -419,5 +449,38 @@ mod tests {
         assert_eq!(sums(&r, 120, 600, Some(110)), Some(vec![]));
         r.add(w, Some(110), 130, 4.0);
         assert_eq!(sums(&r, 120, 600, Some(130)), Some(vec![(120, 4.0, 1)]));
+    }
+
+    #[test]
+    fn raw_tail_is_derived_from_a_restored_head() {
+        let spec = TierSpec {
+            resolution_ms: 1,
+            retention_ms: 100_000,
+            max_chunk_span_ms: 10_000,
+        };
+        let mut raw = TierState::new(0, &spec).unwrap();
+        let mut seq = 0;
+        for ts in [30, 50, 70, 130] {
+            raw.push(&spec, 100, ts, &[ts as f64], &mut seq).unwrap();
+        }
+        let mut t = RawTail::new();
+        t.init_from(60, &raw).unwrap();
+        let got = t.buckets(60, 60, 600, raw.last_ts()).unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|b| (b.start, b.sum, b.count))
+                .collect::<Vec<_>>(),
+            vec![(60, 70.0, 1), (120, 130.0, 1)]
+        );
+        // The head's first sample is mid-bucket: that bucket's older samples may be sealed.
+        assert_eq!(t.buckets(60, 0, 600, raw.last_ts()), None);
+        // Set once: a second call changes nothing.
+        t.init_from(60, &TierState::new(0, &spec).unwrap()).unwrap();
+        assert_eq!(t.buckets(60, 60, 600, raw.last_ts()).unwrap(), got);
+        let mut empty = RawTail::new();
+        empty
+            .init_from(60, &TierState::new(0, &spec).unwrap())
+            .unwrap();
+        assert_eq!(empty.buckets(60, 0, 600, None), Some(vec![]));
     }
 }
