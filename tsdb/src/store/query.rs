@@ -31,6 +31,9 @@ enum Part {
     Tail(Vec<TailBucket>),
 }
 
+/// `(from, to, part)`: a tier's sub-range of a bucketed query and what answers it.
+type PartRange = (i64, i64, Part);
+
 /// The part of `[start, end_excl)` tier `tier` answers when `top` is the coarsest tier read: from
 /// the next coarser tier's watermark (what is rolled up there comes from there) to its own.
 fn tier_range(s: &SeriesState, tier: usize, top: usize, start: i64, end_excl: i64) -> (i64, i64) {
@@ -157,7 +160,7 @@ impl Tsdb {
             .get(1)
             .map(|t| t.resolution_ms)
             .filter(|&w| top > 0 && step_ms % w == 0 && start_ms.rem_euclid(w) == 0);
-        let snapshots: Vec<Option<Vec<(i64, i64, Part)>>> = {
+        let snapshots: Vec<Option<Vec<PartRange>>> = {
             let inner = lock(&self.inner);
             keys.iter()
                 .map(|k| {
@@ -214,7 +217,7 @@ impl Tsdb {
     /// Bucket means of the series whose parts were snapshot (see [`Tsdb::query_bucket_means`]).
     fn bucket_means_of(
         &self,
-        snapshots: &[Option<Vec<(i64, i64, Part)>>],
+        snapshots: &[Option<Vec<PartRange>>],
         grid: Grid,
     ) -> Result<Vec<Vec<Option<f64>>>> {
         let Grid {
