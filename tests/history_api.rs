@@ -269,6 +269,9 @@ fn as_floats(v: &Value) -> Value {
     }
 }
 
+/// A resource's series as written: id, metric, `(timestamp, value)` samples.
+type Series = (String, pulse::history::Metric, Vec<(i64, f64)>);
+
 #[tokio::test]
 async fn charts_equal_naive_bucket_means_at_the_boundaries() {
     use pulse::history::store::{series_key, Sample};
@@ -284,7 +287,7 @@ async fn charts_equal_naive_bucket_means_at_the_boundaries() {
     let now = pulse::monitor::clock::now_millis() / 1_000 * 1_000;
     let at = |k: i64| now - k * 15_000;
     let value = |seed: i64, k: i64| ((k * 7 + seed * 13) % 400) as f64 / 4.0;
-    let mut expected: Vec<(String, Metric, Vec<(i64, f64)>)> = Vec::new();
+    let mut expected: Vec<Series> = Vec::new();
     let mut batch = Vec::new();
     let mut series = |org: &str, id: &str, metric: Metric, ks: &mut dyn Iterator<Item = i64>| {
         let mut samples: Vec<(i64, f64)> = ks.map(|k| (at(k), value(metric as i64, k))).collect();
