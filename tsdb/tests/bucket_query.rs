@@ -155,7 +155,7 @@ fn unaligned_grids_and_bad_arguments() {
         .query_bucket_means(&["x"], start, 50 * SEC, 60, now)
         .unwrap();
     assert_eq!(raw_only[0], naive(&samples, start, 50 * SEC, 60, now));
-    for (step, n) in [(0, 30), (-MIN, 30), (MIN, 0)] {
+    for (step, n) in [(0, 30), (-MIN, 30), (MIN, 0), (SEC, 100_001)] {
         assert!(matches!(
             db.query_bucket_means(&["x"], T0, step, n, now),
             Err(TsdbError::InvalidArgument(_))

@@ -12,6 +12,9 @@ use super::series::{SeriesState, TailBucket};
 use super::{lock, Tsdb};
 use crate::error::{Result, TsdbError};
 
+/// Most buckets per series of a bucketed query (the answer holds one value per bucket).
+const MAX_BUCKETS: usize = 100_000;
+
 /// Series from which a bucketed query reads on two threads.
 const PARALLEL_FROM: usize = 1_024;
 
@@ -142,9 +145,9 @@ impl Tsdb {
         buckets: usize,
         now_ms: i64,
     ) -> Result<Vec<Vec<Option<f64>>>> {
-        if step_ms <= 0 || buckets == 0 {
+        if step_ms <= 0 || !(1..=MAX_BUCKETS).contains(&buckets) {
             return Err(TsdbError::InvalidArgument(
-                "bucket query needs a positive step and at least one bucket",
+                "bucket query needs a positive step and 1 to 100,000 buckets",
             ));
         }
         let end_excl = i64::try_from(buckets)
