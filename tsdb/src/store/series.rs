@@ -183,7 +183,7 @@ pub(crate) const TAIL_BUCKETS: usize = 5;
 
 /// Running sums of the newest raw samples per bucket of the first rollup tier's width, updated on
 /// append, so a bucketed query answers the not yet rolled-up tail without decoding the raw head
-/// from its start (up to a whole raw window). Consecutive buckets from `base`; 80 bytes per series
+/// from its start (up to a whole raw window). Consecutive buckets from `base`; 88 bytes per series
 /// whatever the sample rate. Non-finite samples are left out, as bucketed queries skip them.
 #[derive(Debug, Clone)]
 pub(crate) struct RawTail {
@@ -405,6 +405,8 @@ mod tests {
 
     #[test]
     fn raw_tail_covers_only_what_it_counted() {
+        // What every series pays for it (docs/performance.md).
+        assert!(std::mem::size_of::<RawTail>() <= 88);
         let w = 60;
         let sums = |t: &RawTail, from, to, last| {
             t.buckets(w, from, to, last).map(|b| {
