@@ -237,3 +237,151 @@ async fn bad_parameters_unknown_resources_and_other_orgs() {
     expect_error(anon, 401, "unauthorized").await;
     expect_error(get(&srv, &agent, "/api/charts").await, 403, "missing_scope").await;
 }
+
+/// The mean of the samples in each bucket of the answer's grid, as a chart value (`null` when
+/// the bucket is empty).
+fn naive_buckets(samples: &[(i64, f64)], start: i64, step: i64, n: usize) -> Value {
+    (0..n as i64)
+        .map(|i| {
+            let (lo, hi) = (start + i * step, start + (i + 1) * step);
+            let vals: Vec<f64> = samples
+                .iter()
+                .filter(|(t, _)| *t >= lo && *t < hi)
+                .map(|(_, v)| *v)
+                .collect();
+            if vals.is_empty() {
+                Value::Null
+            } else {
+                let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+                serde_json::json!(pulse::history::charts::chart_value(mean))
+            }
+        })
+        .collect()
+}
+
+/// `v` with every number as a float (`26` and `26.0` are the same chart value).
+fn as_floats(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+        Value::Array(a) => a.iter().map(as_floats).collect(),
+        Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), as_floats(v))).collect(),
+        other => other.clone(),
+    }
+}
+
+/// A resource's series as written: id, metric, `(timestamp, value)` samples.
+type Series = (String, pulse::history::Metric, Vec<(i64, f64)>);
+
+#[tokio::test]
+async fn charts_equal_naive_bucket_means_at_the_boundaries() {
+    use pulse::history::store::{series_key, Sample};
+    use pulse::history::Metric;
+
+    let srv = TestServer::start();
+    let reader = srv.token(&["monitoring:read"], None);
+    let acme = srv.token(&["monitoring:read"], Some("acme"));
+    let store = std::sync::Arc::clone(srv.running.state.history.store());
+    // Whole seconds, four samples a minute, values in quarters: every mean is exact, whether it
+    // comes from minute rollups weighted by count, the running sums of the open minutes or raw
+    // samples.
+    let now = pulse::monitor::clock::now_millis() / 1_000 * 1_000;
+    let at = |k: i64| now - k * 15_000;
+    let value = |seed: i64, k: i64| ((k * 7 + seed * 13) % 400) as f64 / 4.0;
+    let mut expected: Vec<Series> = Vec::new();
+    let mut batch = Vec::new();
+    let mut series = |org: &str, id: &str, metric: Metric, ks: &mut dyn Iterator<Item = i64>| {
+        let mut samples: Vec<(i64, f64)> = ks.map(|k| (at(k), value(metric as i64, k))).collect();
+        samples.sort_by_key(|s| s.0);
+        for &(ts_ms, value) in &samples {
+            batch.push(Sample {
+                key: series_key(org, id, metric),
+                ts_ms,
+                value,
+            });
+        }
+        if org == "default" {
+            expected.push((id.to_owned(), metric, samples));
+        }
+    };
+    // 50 minutes up to this second (the open minute included), all five chart metrics.
+    for metric in [
+        Metric::Cpu,
+        Metric::Memory,
+        Metric::Disk,
+        Metric::NetIn,
+        Metric::NetOut,
+    ] {
+        series("default", "vm-busy", metric, &mut (0..200));
+    }
+    // Reported only until 20 minutes ago; a storage pool's `usage` is charted as `disk`.
+    series("default", "vm-quiet", Metric::Cpu, &mut (80..200));
+    series(
+        "default",
+        "pool-1",
+        Metric::Usage,
+        &mut (0..40).map(|k| k * 3),
+    );
+    // Not a chart metric; and samples only older than the hour: neither is charted.
+    series("default", "vm-busy", Metric::DiskRead, &mut (0..200));
+    series("default", "vm-old", Metric::Cpu, &mut (250..400));
+    // Another org's resources, one with an id the default org also uses.
+    series("acme", "vm-busy", Metric::Cpu, &mut (0..10));
+    series("acme", "vm-acme", Metric::Memory, &mut (0..10));
+    let summary = store.append(&batch);
+    assert_eq!(summary.accepted, batch.len());
+    // Roll up what a maintenance pass at `now` would: the rest is the open tail.
+    while !store.maintain(now, 1_000).unwrap().done {}
+
+    let charts: Value = get(&srv, &reader, "/api/charts?range=1h")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (start, step) = (
+        charts["start"].as_i64().unwrap(),
+        charts["step"].as_i64().unwrap(),
+    );
+    assert!(start <= now - 3_600_000 + step && now < charts["end"].as_i64().unwrap());
+    let mut want = serde_json::Map::new();
+    for (id, metric, samples) in &expected {
+        let name = match metric {
+            Metric::Usage => "disk",
+            Metric::DiskRead => continue,
+            m => m.as_str(),
+        };
+        let buckets = naive_buckets(samples, start, step, 30);
+        if buckets.as_array().unwrap().iter().all(Value::is_null) {
+            continue;
+        }
+        want.entry(id.clone())
+            .or_insert_with(|| serde_json::json!({}))
+            .as_object_mut()
+            .unwrap()
+            .insert(name.to_owned(), buckets);
+    }
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        vec!["pool-1", "vm-busy", "vm-quiet"],
+        "vm-old has nothing in the hour"
+    );
+    assert_eq!(as_floats(&charts["resources"]), Value::Object(want));
+    let busy_cpu = charts["resources"]["vm-busy"]["cpu"].as_array().unwrap();
+    assert!(
+        busy_cpu.last().unwrap().is_number(),
+        "the open minute is charted"
+    );
+
+    // The other org sees only its own resources, and under its own values.
+    let theirs: Value = get(&srv, &acme, "/api/charts?range=1h")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&String> = theirs["resources"].as_object().unwrap().keys().collect();
+    assert_eq!(ids, vec!["vm-acme", "vm-busy"]);
+    assert_eq!(
+        theirs["resources"]["vm-busy"].as_object().unwrap().len(),
+        1,
+        "{theirs}"
+    );
+}

@@ -9,6 +9,7 @@
 //!                                 └─▶ RemoteQueue ─▶ RemoteWriter task ─▶ remote_write receiver
 //! ```
 
+pub mod charts;
 pub mod latest;
 pub mod metric;
 pub mod query;

@@ -211,31 +211,6 @@ pub fn history_points(points: &[Point]) -> Vec<HistoryPoint> {
         .collect()
 }
 
-/// Averages `points` into `n` buckets of width `step` from `start`; empty buckets are `None`.
-pub fn bucketize(points: &[Point], start: i64, step: i64, n: usize) -> Vec<Option<f64>> {
-    let mut sums = vec![(0.0f64, 0u32); n];
-    for p in points {
-        if !p.value.is_finite() || p.ts < start {
-            continue;
-        }
-        let i = ((p.ts - start) / step) as usize;
-        if let Some(slot) = sums.get_mut(i) {
-            slot.0 += p.value;
-            slot.1 += 1;
-        }
-    }
-    sums.into_iter()
-        .map(|(sum, k)| (k > 0).then(|| chart_value(sum / f64::from(k))))
-        .collect()
-}
-
-/// A sparkline value: three significant digits, at most two decimals — more than a chart can
-/// show, and it keeps the payload for a thousand resources small.
-fn chart_value(v: f64) -> f64 {
-    let v = super::metric::significant(v, 3);
-    (v * 100.0).round() / 100.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,29 +299,5 @@ mod tests {
         }
         .validate();
         assert_eq!(field(bad.unwrap_err()), "points");
-    }
-
-    #[test]
-    fn buckets_average_and_leave_gaps() {
-        let p = |ts, value| Point {
-            ts,
-            value,
-            min: value,
-            max: value,
-        };
-        let pts = [
-            p(0, 1.0),
-            p(5, 3.0),
-            p(25, 7.0),
-            p(99, f64::NAN),
-            p(-1, 9.0),
-            p(40, 1.0),
-        ];
-        assert_eq!(bucketize(&pts, 0, 10, 3), vec![Some(2.0), None, Some(7.0)]);
-        let big = [p(0, 1_234_567.0), p(10, 0.123_456)];
-        assert_eq!(
-            bucketize(&big, 0, 10, 2),
-            vec![Some(1_230_000.0), Some(0.12)]
-        );
     }
 }

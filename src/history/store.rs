@@ -94,6 +94,16 @@ pub trait MetricsStore: Send + Sync + 'static {
         resolution_ms: i64,
         now_ms: i64,
     ) -> Result<Vec<Vec<Point>>>;
+    /// Per key, the mean of its samples in each of `buckets` buckets of `step_ms` from `start_ms`
+    /// (`None`: no finite sample there); rollups count with their sample counts (charts).
+    fn bucket_means(
+        &self,
+        keys: &[Vec<u8>],
+        start_ms: i64,
+        step_ms: i64,
+        buckets: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Option<f64>>>>;
     /// Every series key starting with `prefix`, in byte order.
     fn keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>>;
     /// Number of series held (cheap).
@@ -217,6 +227,19 @@ impl MetricsStore for TsdbStore {
     ) -> Result<Vec<Vec<Point>>> {
         self.tsdb
             .query_many_at_resolution(keys, start_ms, end_ms, resolution_ms, now_ms)
+            .map_err(tsdb_error)
+    }
+
+    fn bucket_means(
+        &self,
+        keys: &[Vec<u8>],
+        start_ms: i64,
+        step_ms: i64,
+        buckets: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Vec<Option<f64>>>> {
+        self.tsdb
+            .query_bucket_means(keys, start_ms, step_ms, buckets, now_ms)
             .map_err(tsdb_error)
     }
 

@@ -2,7 +2,6 @@
 //! validate, resolve the org from the authenticated request (never from the query), and read the
 //! store on a blocking thread.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
@@ -12,11 +11,10 @@ use serde_json::json;
 use super::auth::{Authed, MonitoringRead};
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::history::charts::charts_body;
 use crate::history::metric::Metric;
-use crate::history::query::{
-    bucketize, history_points, RawChartsQuery, RawHistoryQuery, CHART_METRICS,
-};
-use crate::history::store::{org_prefix, series_key, split_key};
+use crate::history::query::{history_points, RawChartsQuery, RawHistoryQuery};
+use crate::history::store::series_key;
 use crate::monitor::clock;
 use crate::monitor::registry::GetResource;
 
@@ -74,62 +72,12 @@ async fn charts(
 ) -> Result<HttpResponse> {
     let q = raw.into_inner().validate()?;
     let now = clock::now_millis();
-    let (start, end) = q.grid(now);
-    let prefix = org_prefix(auth.tenant.org());
+    let org = auth.tenant.org().to_owned();
     let store = Arc::clone(state.history.store());
-    let body = web::block(move || -> Result<Vec<u8>> {
-        let wanted = |m: Metric| CHART_METRICS.contains(&m) || m == Metric::Usage;
-        let keys: Vec<Vec<u8>> = store
-            .keys_with_prefix(&prefix)
-            .into_iter()
-            .filter(|k| split_key(&prefix, k).is_some_and(|(_, m)| wanted(m)))
-            .collect();
-        // Buckets of `step` need no finer data than rollups of at most half a step.
-        let series = store.query_many_at_resolution(&keys, start, end - 1, q.step / 2, now)?;
-        let mut resources: BTreeMap<&str, BTreeMap<&'static str, Vec<Option<f64>>>> =
-            BTreeMap::new();
-        for (key, points) in keys.iter().zip(&series) {
-            let Some((id, metric)) = split_key(&prefix, key) else {
-                continue;
-            };
-            let buckets = bucketize(points, start, q.step, q.points);
-            if buckets.iter().all(Option::is_none) {
-                continue;
-            }
-            let name = match metric {
-                Metric::Usage => Metric::Disk.as_str(),
-                m => m.as_str(),
-            };
-            let entry = resources.entry(id).or_default();
-            if metric == Metric::Usage && entry.contains_key(name) {
-                continue;
-            }
-            entry.insert(name, buckets);
-        }
-        let body = ChartsBody {
-            range: q.range,
-            start,
-            end,
-            step: q.step,
-            points: q.points,
-            resources,
-        };
-        serde_json::to_vec(&body).map_err(|e| Error::Internal(format!("charts: {e}")))
-    })
-    .await
-    .map_err(blocking_failed)??;
+    let body = web::block(move || charts_body(store.as_ref(), &org, &q, now))
+        .await
+        .map_err(blocking_failed)??;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
-}
-
-/// The `/api/charts` answer.
-#[derive(serde::Serialize)]
-struct ChartsBody<'a> {
-    range: &'static str,
-    start: i64,
-    end: i64,
-    step: i64,
-    points: usize,
-    resources: BTreeMap<&'a str, BTreeMap<&'static str, Vec<Option<f64>>>>,
 }

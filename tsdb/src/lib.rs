@@ -7,7 +7,8 @@
 //! * [`Tsdb`] — per-series head chunks in memory, persisted incrementally on [`Tsdb::flush`]
 //!   (WAL segments of the bits each head gained; sealed chunks once, in time-keyed bundles),
 //!   incremental rollups into coarser tiers ([`Tsdb::rollup_step`]), retention of whole windows
-//!   ([`Tsdb::retain_step`]) and downsampled range queries ([`Tsdb::query`], [`Tsdb::query_many`]).
+//!   ([`Tsdb::retain_step`]), downsampled range queries ([`Tsdb::query`], [`Tsdb::query_many`])
+//!   and bucket means for charts of many series ([`Tsdb::query_bucket_means`]).
 //!
 //! # Running it
 //! Append every poll with [`Tsdb::append_batch`] and [`Tsdb::flush`] every few seconds (the flush

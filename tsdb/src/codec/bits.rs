@@ -161,14 +161,35 @@ impl<'a> BitReader<'a> {
             return Err(TRUNCATED);
         }
         if n <= 56 {
-            let v = self.peek_word() >> (64 - n);
-            self.pos += n as usize;
-            Ok(v)
+            Ok(self.take(n))
         } else {
-            let hi = self.read_bits(n - 32)?;
-            let lo = self.read_bits(32)?;
+            // Not recursive, so the common case inlines into the decoders.
+            let hi = self.take(n - 32);
+            let lo = self.take(32);
             Ok((hi << 32) | lo)
         }
+    }
+
+    /// Reads `n` (1..=56) bits the caller has checked are there.
+    #[inline]
+    fn take(&mut self, n: u32) -> u64 {
+        let v = self.peek_word() >> (64 - n);
+        self.pos += n as usize;
+        v
+    }
+
+    /// The next bits, left-aligned in a word, without consuming them, and how many of them are
+    /// real (at most 57: a word read at an odd bit position holds no more): for decoders that
+    /// parse a whole short code at once.
+    #[inline]
+    pub(crate) fn peek(&self) -> (u64, usize) {
+        (self.peek_word(), self.remaining().min(57))
+    }
+
+    /// Consumes `n` bits already parsed from [`BitReader::peek`] (`n` ≤ the bits it reported).
+    #[inline]
+    pub(crate) fn skip(&mut self, n: u32) {
+        self.pos += n as usize;
     }
 
     /// Reads one bit.

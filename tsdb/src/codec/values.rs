@@ -321,6 +321,25 @@ impl ValueDecoder {
                 ref mut prev,
                 ref mut rice,
             } => {
+                // Fast path: the flag, the prefix, `m` and the low bits from one peeked word.
+                let (word, avail) = r.peek();
+                if word >> 63 == 0 && avail >= 1 {
+                    r.skip(1);
+                    return Ok(from_decimal(*prev, *exp));
+                }
+                let ones = (!(word << 1)).leading_zeros();
+                let k = rice.k();
+                let len = 2 + 2 * ones + k;
+                if ones < ESCAPE_Q && len <= 64 && len as usize <= avail {
+                    let body = word << (2 + ones);
+                    let m_low = if ones > 0 { body >> (64 - ones) } else { 0 };
+                    let low = if k > 0 { (body << ones) >> (64 - k) } else { 0 };
+                    let z = ((((1u64 << ones) | m_low) - 1) << k) | low;
+                    r.skip(len);
+                    rice.update(z);
+                    *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
+                    return Ok(from_decimal(*prev, *exp));
+                }
                 if !r.read_bit()? {
                     return Ok(from_decimal(*prev, *exp));
                 }

@@ -203,8 +203,9 @@ impl Tsdb {
         let ts = floor_to(ts_ms + raw.resolution_ms / 2, raw.resolution_ms);
         let max = self.config.max_chunk_samples;
         let mut seq = inner.seq;
+        let tail_width = self.config.tiers.get(1).map(|t| t.resolution_ms);
         let state = inner.series_mut(key, &self.config)?;
-        let result = state.tiers[0].push(raw, max, ts, &[value], &mut seq);
+        let result = state.push_raw(raw, max, ts, value, &mut seq, tail_width);
         inner.seq = seq;
         if result.is_ok() {
             inner.newest = Some(inner.newest.map_or(ts, |n| n.max(ts)));

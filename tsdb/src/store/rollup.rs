@@ -88,6 +88,10 @@ impl Tsdb {
         let Some(state) = series.get_mut(key) else {
             return Ok(0);
         };
+        if let Some(width) = self.config.tiers.get(1).map(|t| t.resolution_ms) {
+            // After a restart the first pass derives the raw tail queries read (see series.rs).
+            state.tail.init_from(width, &state.tiers[0])?;
+        }
         let mut written = 0;
         let finished_at = now_ms.saturating_sub(self.config.late_tolerance_ms);
         // A raw head whose window is over is sealed here too, so a series that stopped reporting
