@@ -28,7 +28,12 @@ const STEP: i64 = 10_000;
 const DAY_TICKS: i64 = 8_640;
 
 fn open_store(dir: &std::path::Path, retention: Retention) -> TsdbStore {
-    TsdbStore::open(sled::open(dir).expect("sled"), retention).expect("store")
+    TsdbStore::open(
+        sled::open(dir).expect("sled"),
+        &dir.join("blocks"),
+        retention,
+    )
+    .expect("store")
 }
 
 /// A day of simulated hosts into a store that keeps raw samples for the whole day.
@@ -187,7 +192,12 @@ pub async fn charts(resources: u64, requests: usize) {
         .as_millis() as i64;
     {
         let store = pulse::store::Store::open(dir.path()).expect("data dir");
-        let history = TsdbStore::open(store.sled_db(), Retention::default()).expect("history");
+        let history = TsdbStore::open(
+            store.sled_db(),
+            &store.data_dir().join(pulse::history::store::BLOCKS_DIR),
+            Retention::default(),
+        )
+        .expect("history");
         let start = now - 3_600_000;
         for k in 0..360u64 {
             let t = start + k as i64 * STEP;

@@ -1,16 +1,19 @@
-//! Persisting in-memory state to sled in one atomic batch.
+//! Persisting in-memory state: block records first, then one atomic sled batch.
 //!
 //! A flush, under the store lock, first seals heads whose window is over (raw heads whose window
 //! ended `late_tolerance_ms` before the newest sample, rollup heads whose window the rollup
 //! watermark has passed), then snapshots:
-//! * every chunk sealed since the last flush, packed per tier window into bundles (`B` + index `X`,
-//!   written once, never modified);
+//! * every chunk sealed since the last flush, packed per tier window into bundles: each bundle is
+//!   one record appended to the window's block file (written once, never modified) and indexed by
+//!   an `X` value in sled;
 //! * one WAL segment (`L`) with the payload bits each raw head gained since the last flush;
 //! * deletions of WAL segments no open head needs any more, of `I` records of forgotten series,
 //!   and the new `I` records and the samples counter.
 //!
-//! It applies them as **one** `sled::Batch` (atomic, also across a crash) and fsyncs without
-//! holding the store lock, then acknowledges what it wrote. Nothing is ever rewritten: the bytes a
+//! Without holding the store lock it appends the block records and fsyncs their files, and only
+//! then applies the rest as **one** `sled::Batch` (atomic, also across a crash) and fsyncs it, so
+//! an index entry never names a record that is not durable (a crash in between leaves orphaned
+//! records, which reopening truncates away). Then it acknowledges what it wrote. Nothing is ever rewritten: the bytes a
 //! flush writes are proportional to the samples appended since the previous one (plus sealed
 //! chunks once), so sled's file no longer grows with every flush of an unchanged head.
 //!
@@ -22,8 +25,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::bundle::{self, Entry};
-use super::keys::{bundle_key, segment_key, series_key, BUNDLE, COUNTERS_KEY, INDEX};
+use super::bundle::{self, Entry, Located};
+use super::keys::{bundle_key, segment_key, series_key, COUNTERS_KEY, INDEX};
 use super::series::TierState;
 use super::wal::{self, Run};
 use super::{lock, BundleMeta, Inner, Tsdb};
@@ -56,12 +59,16 @@ struct Sealed {
     seq: u64,
 }
 
-/// A written bundle, to acknowledge.
+/// A bundle to write and then acknowledge.
 struct WrittenBundle {
     id: u32,
     meta: BundleMeta,
+    /// Record payload.
+    data: Vec<u8>,
+    /// Index body (see bundle.rs).
+    body: Vec<u8>,
     /// `(series, pending seq, located)` of each chunk.
-    chunks: Vec<(u32, u64, bundle::Located)>,
+    chunks: Vec<(u32, u64, Located)>,
 }
 
 /// A WAL run, to acknowledge.
@@ -87,18 +94,18 @@ struct Plan {
 }
 
 impl Tsdb {
-    /// Makes everything appended, rolled up or dropped so far durable (one sled batch + fsync).
-    /// After it returns, a crash loses nothing that preceded the call. Appends proceed
-    /// concurrently while the batch is written.
+    /// Makes everything appended, rolled up or dropped so far durable (block records + fsync, then
+    /// one sled batch + fsync). After it returns, a crash loses nothing that preceded the call.
+    /// Appends proceed concurrently while the data is written.
     pub fn flush(&self) -> Result<FlushSummary> {
         let _serial = lock(&self.flush_lock);
         let Some(plan) = self.plan_flush()? else {
             return Ok(FlushSummary::default());
         };
         let Plan {
-            batch,
-            summary,
-            bundles,
+            mut batch,
+            mut summary,
+            mut bundles,
             wal,
             segment,
             delete_segments,
@@ -106,6 +113,7 @@ impl Tsdb {
             removed_ids,
             samples_written,
         } = plan;
+        self.write_blocks(&mut bundles, &mut batch, &mut summary)?;
         self.tree.apply_batch(batch)?;
         self.tree.flush()?;
 
@@ -271,13 +279,10 @@ impl Tsdb {
             for group in bundle::split(&entries) {
                 let id = inner.next_bundle;
                 inner.next_bundle = inner.next_bundle.wrapping_add(1);
-                let (data, index) = bundle::encode(window, group);
-                let located = bundle::decode_index(window, &index)?;
-                summary.bytes += data.len() + index.len() + 28;
+                let (data, body) = bundle::encode(window, group);
+                let located = bundle::decode_body(window, &body)?;
                 summary.chunks += group.len();
                 summary.bundles += 1;
-                batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], data);
-                batch.insert(&bundle_key(INDEX, tier, window, id)[..], index);
                 let members = &chunks[done..done + group.len()];
                 done += group.len();
                 let mut series: Vec<u32> = members.iter().map(|s| s.series).collect();
@@ -288,7 +293,12 @@ impl Tsdb {
                         tier,
                         window,
                         series,
+                        // Set once the record is written.
+                        offset: 0,
+                        len: 0,
                     },
+                    data,
+                    body,
                     chunks: members
                         .iter()
                         .zip(located)
@@ -339,6 +349,40 @@ impl Tsdb {
             removed_ids: inner.removed_ids.len(),
             samples_written: inner.samples_written,
         }))
+    }
+
+    /// Appends the planned bundles to their block files (durably) and adds their index entries to
+    /// `batch`. Bundles arrive grouped by tier window.
+    fn write_blocks(
+        &self,
+        bundles: &mut [WrittenBundle],
+        batch: &mut sled::Batch,
+        summary: &mut FlushSummary,
+    ) -> Result<()> {
+        let mut from = 0;
+        while from < bundles.len() {
+            let file = (bundles[from].meta.tier, bundles[from].meta.window);
+            let to = from
+                + bundles[from..]
+                    .iter()
+                    .take_while(|b| (b.meta.tier, b.meta.window) == file)
+                    .count();
+            let group = &mut bundles[from..to];
+            let records: Vec<(u32, &[u8])> =
+                group.iter().map(|b| (b.id, b.data.as_slice())).collect();
+            let addrs = self.blocks.append(file, &records)?;
+            for (b, addr) in group.iter_mut().zip(addrs) {
+                b.meta.offset = addr.offset;
+                b.meta.len = addr.len;
+                let index = bundle::index_value(addr.offset, addr.len, &b.body);
+                summary.bytes += (super::blocks::HEADER as usize) + b.data.len() + index.len() + 14;
+                batch.insert(&bundle_key(INDEX, file.0, file.1, b.id)[..], index);
+                // The payload is on disk; readers fetch it from the block file.
+                b.data = Vec::new();
+            }
+            from = to;
+        }
+        Ok(())
     }
 
     /// Seals raw heads whose window ended `late_tolerance_ms` before the newest sample (idle

@@ -135,7 +135,7 @@ impl Tsdb {
             };
             rows.clear();
             for (lower, upper, tier) in &snap.parts {
-                read_rows(&self.tree, &mut cache, tier, *lower, *upper, &mut rows)?;
+                read_rows(&self.blocks, &mut cache, tier, *lower, *upper, &mut rows)?;
             }
             out.push(downsample(&rows, start_ms, end_ms, max_points));
         }
