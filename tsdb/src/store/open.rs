@@ -419,3 +419,128 @@ fn replay_wal(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::varint::get_uvarint;
+
+    const T0: i64 = 1_699_920_000_000;
+
+    fn sled_open(path: &Path) -> sled::Db {
+        for _ in 0..100 {
+            match sled::open(path) {
+                Ok(db) => return db,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+        panic!("sled stays locked");
+    }
+
+    /// Rewrites a format 3 store the way store format 2 kept it: payloads as `B` values, version 1
+    /// indexes, no block files.
+    fn downgrade(path: &Path) {
+        let db = sled_open(path);
+        let tree = db.open_tree(TREE_NAME).unwrap();
+        let blocks = Blocks::open(&path.join(BLOCKS_DIR)).unwrap();
+        let mut batch = sled::Batch::default();
+        for item in tree.scan_prefix([INDEX]) {
+            let (k, v) = item.unwrap();
+            let (tier, window, id) = parse_bundle_key(&k).unwrap();
+            let mut rest = &v[1..];
+            let offset = get_uvarint(&mut rest).unwrap();
+            let len = get_uvarint(&mut rest).unwrap() as u32;
+            let addr = RecordAddr {
+                tier,
+                window,
+                bundle: id,
+                offset,
+                len,
+            };
+            let payload = blocks.read(&addr).unwrap().unwrap();
+            let mut legacy = vec![1u8];
+            legacy.extend_from_slice(rest);
+            batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], payload);
+            batch.insert(&k, legacy);
+        }
+        let mut format = tree.get(FORMAT_KEY).unwrap().unwrap().to_vec();
+        format[0] = LEGACY_FORMAT_VERSION;
+        batch.insert(FORMAT_KEY, format);
+        tree.apply_batch(batch).unwrap();
+        tree.flush().unwrap();
+        for file in blocks.scan().unwrap() {
+            blocks.remove(file.id).unwrap();
+        }
+    }
+
+    fn write_day_part(path: &Path) -> Vec<f64> {
+        let db = Tsdb::open_path(path, TierConfig::default()).unwrap();
+        for i in 0..720 {
+            db.append("a", T0 + i * 10_000, (i % 97) as f64 / 4.0)
+                .unwrap();
+        }
+        db.rollup(T0 + 720 * 10_000).unwrap();
+        db.flush().unwrap();
+        let now = T0 + 720 * 10_000;
+        db.query("a", T0, now, 0, now)
+            .unwrap()
+            .iter()
+            .map(|p| p.value)
+            .collect()
+    }
+
+    #[test]
+    fn a_format_2_store_is_migrated_and_an_unknown_format_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = write_day_part(dir.path());
+        assert_eq!(before.len(), 720);
+        downgrade(dir.path());
+        // Leftovers of an interrupted earlier migration attempt.
+        std::fs::write(
+            dir.path().join(BLOCKS_DIR).join("00-8000000000000000.blk"),
+            b"junk",
+        )
+        .unwrap();
+
+        let db = Tsdb::open(
+            sled_open(dir.path()),
+            dir.path().join(BLOCKS_DIR),
+            TierConfig::default(),
+        )
+        .unwrap();
+        let now = T0 + 720 * 10_000;
+        let after: Vec<f64> = db
+            .query("a", T0, now, 0, now)
+            .unwrap()
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        assert_eq!(after, before);
+        assert_eq!(
+            db.tree.scan_prefix([BUNDLE]).count(),
+            0,
+            "legacy payloads gone"
+        );
+        let format = db.tree.get(FORMAT_KEY).unwrap().unwrap();
+        assert_eq!(format[0], STORE_FORMAT_VERSION);
+        let stats = db.stats().unwrap();
+        assert!(stats.block_files >= 2 && stats.block_bytes > 0);
+        assert!(!dir
+            .path()
+            .join(BLOCKS_DIR)
+            .join("00-8000000000000000.blk")
+            .exists());
+        // A store from a format this build does not know is refused with a clear error.
+        db.tree.insert(FORMAT_KEY, &[9u8, 4][..]).unwrap();
+        db.tree.flush().unwrap();
+        drop(db);
+        let err = Tsdb::open(
+            sled_open(dir.path()),
+            dir.path().join(BLOCKS_DIR),
+            TierConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "tsdb.format_mismatch");
+        assert!(err.to_string().contains("this build reads 3"), "{err}");
+    }
+}
