@@ -197,7 +197,6 @@ fn migrate(tree: &sled::Tree, blocks: &Blocks, format: &[u8]) -> Result<()> {
     if let Some(f) = file {
         write(f, &mut pending)?;
     }
-    drop(write);
     blocks.sync_dir()?;
     batch.insert(FORMAT_KEY, format);
     tree.apply_batch(batch)?;
