@@ -102,6 +102,41 @@ fn torn_and_unindexed_records_are_truncated_on_reopen() {
     check(&db, T0, T0 + 3 * HOUR);
 }
 
+#[test]
+fn a_torn_wal_tail_loses_only_the_unfinished_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        write(&db, T0, T0 + 20 * MIN);
+        db.flush().unwrap();
+        write(&db, T0 + 20 * MIN, T0 + 25 * MIN);
+        db.flush().unwrap();
+    }
+    let wal_dir = dir.path().join(BLOCKS_DIR).join("wal");
+    let mut wal: Vec<PathBuf> = fs::read_dir(&wal_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    wal.sort();
+    let last = wal.last().expect("a WAL file holds the open heads").clone();
+    let len = fs::metadata(&last).unwrap().len();
+    // The next flush's segment, cut short by a crash.
+    let mut f = OpenOptions::new().append(true).open(&last).unwrap();
+    f.write_all(b"PWL1\x09\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01")
+        .unwrap();
+    drop(f);
+
+    let db = open(dir.path());
+    assert_eq!(fs::metadata(&last).unwrap().len(), len, "torn tail cut");
+    check(&db, T0, T0 + 25 * MIN);
+    assert_eq!(db.stats().unwrap().samples_written, 2 * 150);
+    write(&db, T0 + 25 * MIN, T0 + 40 * MIN);
+    db.flush().unwrap();
+    drop(db);
+    let db = open(dir.path());
+    check(&db, T0, T0 + 40 * MIN);
+}
+
 /// CRC-32 of a record as the store computes it (id, length, payload).
 fn crc(id: u32, payload: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();

@@ -6,9 +6,10 @@
 //! "I" id:u32                           series key of series id `id`
 //! "X" tier:u8 window:8 bundle:u32      a bundle's index: its block record (file offset, length)
 //!                                      and the series, time span and offset of each chunk in it
-//! "L" seq:u64 part:u16                 WAL segment: raw head bits appended since the previous flush
 //! "B" tier:u8 window:8 bundle:u32      store format 2 only: the bundle payload (now in block files,
 //!                                      see blocks.rs); read once to migrate
+//! "L" seq:u64 part:u16                 store format 2 only: WAL segment (now in WAL files, see
+//!                                      wal_files.rs); read once to migrate
 //! ```
 //!
 //! Timestamps are sign-flipped big-endian so byte order is time order: index entries are appended
@@ -27,7 +28,7 @@ pub(crate) const SERIES: u8 = b'I';
 pub(crate) const BUNDLE: u8 = b'B';
 /// Kind byte of bundle indexes.
 pub(crate) const INDEX: u8 = b'X';
-/// Kind byte of WAL segments.
+/// Kind byte of WAL segments of store format 2 (migrated on open).
 pub(crate) const SEGMENT: u8 = b'L';
 
 /// Order-preserving encoding of a timestamp.
@@ -82,6 +83,7 @@ pub(crate) fn parse_bundle_key(key: &[u8]) -> Result<(u8, i64, u32)> {
 }
 
 /// `"L" seq part`.
+#[cfg(test)]
 pub(crate) fn segment_key(seq: u64, part: u16) -> [u8; 11] {
     let mut k = [0u8; 11];
     k[0] = SEGMENT;

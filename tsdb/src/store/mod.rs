@@ -21,6 +21,7 @@ mod retain;
 mod rollup;
 mod series;
 mod wal;
+mod wal_files;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +40,7 @@ use crate::series_key::SeriesKey;
 use aggregate::floor_to;
 use blocks::{Blocks, RecordAddr};
 use series::SeriesState;
+use wal_files::WalFiles;
 
 /// Timestamps accepted by the store: ±2^62 ms (±146 million years), which keeps all internal
 /// arithmetic free of overflow.
@@ -51,6 +53,7 @@ pub struct Tsdb {
     db: sled::Db,
     tree: sled::Tree,
     blocks: Blocks,
+    wal: WalFiles,
     config: TierConfig,
     inner: Mutex<Inner>,
     /// Serializes flushes and retention so their sled batches land in snapshot order.
@@ -157,16 +160,16 @@ pub struct Stats {
     /// Open head chunks holding at least one sample.
     pub heads: u64,
     /// Sum of key and value lengths of everything this store keeps in its sled tree, plus the
-    /// block files' bytes.
+    /// block and WAL files' bytes.
     pub logical_bytes: u64,
-    /// Of which WAL segments.
+    /// Of which WAL files.
     pub wal_bytes: u64,
     /// Of which block files (chunk payloads with their record headers).
     pub block_bytes: u64,
     /// Block files on disk.
     pub block_files: u64,
     /// sled's on-disk size of the whole database (includes other trees sharing the `sled::Db`, and
-    /// sled's own log overhead) plus the block files.
+    /// sled's own log overhead) plus the block and WAL files.
     pub bytes_on_disk: u64,
     /// Raw samples accepted, persisted across restarts as of the last flush.
     pub samples_written: u64,
@@ -292,17 +295,14 @@ impl Tsdb {
         };
         for item in self.tree.iter() {
             let (k, v) = item?;
-            let n = (k.len() + v.len()) as u64;
-            stats.logical_bytes += n;
-            if k.first() == Some(&keys::SEGMENT) {
-                stats.wal_bytes += n;
-            }
+            stats.logical_bytes += (k.len() + v.len()) as u64;
         }
         let (files, bytes) = self.blocks.total_bytes()?;
         stats.block_files = files;
         stats.block_bytes = bytes;
-        stats.logical_bytes += bytes;
-        stats.bytes_on_disk = self.db.size_on_disk()? + bytes;
+        stats.wal_bytes = self.wal.total_bytes().1;
+        stats.logical_bytes += bytes + stats.wal_bytes;
+        stats.bytes_on_disk = self.db.size_on_disk()? + bytes + stats.wal_bytes;
         Ok(stats)
     }
 }

@@ -7,11 +7,12 @@
 //! be misread); retentions, windows and chunk policy are free to change. Each chunk additionally
 //! carries its own codec version byte.
 //!
-//! Store format 2 kept bundle payloads as sled values (`B` keys); opening such a store migrates it
-//! to format 3 (payloads in block files): every payload is appended to its window's block file,
-//! the files are fsynced, then one sled batch rewrites the indexes, deletes the `B` values and
-//! updates `F`. A crash before that batch leaves a format 2 store whose block files are all
-//! orphans; the next open deletes them and migrates again.
+//! Store format 2 kept bundle payloads (`B` keys) and WAL segments (`L` keys) as sled values;
+//! opening such a store migrates it to format 3: every payload is appended to its window's block
+//! file and every segment to a WAL file, the files are fsynced, then one sled batch rewrites the
+//! indexes, deletes the `B` and `L` values and updates `F`. A crash before that batch leaves a
+//! format 2 store whose block and WAL files are all leftovers; the next open deletes them and
+//! migrates again.
 //!
 //! Reconciling: a block file no index entry refers to is deleted, bytes past the last indexed
 //! record are truncated (a torn or unindexed record of a crashed flush), and an index entry whose
@@ -36,6 +37,7 @@ use super::keys::{
     FORMAT_KEY, INDEX, SEGMENT, SERIES,
 };
 use super::series::{ChunkRef, SeriesState, TierState, RAW_COLUMNS};
+use super::wal_files::WalFiles;
 use super::{BundleMeta, Inner, TierConfig, Tsdb};
 use crate::codec::{assemble_chunk, decode_chunk, ChunkEncoder};
 use crate::error::{Result, TsdbError};
@@ -47,8 +49,11 @@ pub const TREE_NAME: &str = "pulse-tsdb";
 pub const STORE_FORMAT_VERSION: u8 = 3;
 /// The previous store format, migrated on open.
 const LEGACY_FORMAT_VERSION: u8 = 2;
-/// Name of the block directory [`Tsdb::open_path`] creates inside the database directory.
+/// Name of the directory of block and WAL files [`Tsdb::open_path`] creates inside the database
+/// directory.
 pub const BLOCKS_DIR: &str = "blocks";
+/// Subdirectory of the WAL files.
+const WAL_DIR: &str = "wal";
 
 fn format_record(config: &TierConfig) -> Vec<u8> {
     format_record_of(STORE_FORMAT_VERSION, config)
@@ -94,13 +99,15 @@ impl Indexed {
 
 impl Tsdb {
     /// Opens (or creates) the store in the `pulse-tsdb` tree of `db`, which may be shared with
-    /// other users of the same sled database, with its block files in `blocks_dir` (created if
-    /// needed; the store owns every `*.blk` file in it). A store of the previous format is
+    /// other users of the same sled database, with its block files in `blocks_dir` and its WAL
+    /// files in `blocks_dir/wal` (created if needed; the store owns every `*.blk` and `wal/*.wal`
+    /// file there). A store of the previous format is
     /// migrated; one of another format fails with [`TsdbError::FormatMismatch`].
     pub fn open(db: sled::Db, blocks_dir: impl AsRef<Path>, config: TierConfig) -> Result<Tsdb> {
         config.validate()?;
         let tree = db.open_tree(TREE_NAME)?;
         let blocks = Blocks::open(blocks_dir.as_ref())?;
+        let wal = WalFiles::open(&blocks_dir.as_ref().join(WAL_DIR))?;
         let expected = format_record(&config);
         match tree.get(FORMAT_KEY)? {
             None => {
@@ -111,7 +118,7 @@ impl Tsdb {
                 if found[1..] != expected[1..] {
                     return Err(resolutions_differ());
                 }
-                migrate(&tree, &blocks, &expected)?;
+                migrate(&tree, &blocks, &wal, &expected)?;
             }
             Some(found) if found.first() != Some(&STORE_FORMAT_VERSION) => {
                 return Err(TsdbError::FormatMismatch(format!(
@@ -134,19 +141,20 @@ impl Tsdb {
         load_series(&tree, &config, &mut inner)?;
         let indexed = reconcile(&tree, &blocks, read_indexes(&tree)?)?;
         load_bundles(indexed, &config, &mut inner)?;
-        replay_wal(&tree, &config, &mut inner)?;
+        replay_wal(&wal, &config, &mut inner)?;
         Ok(Tsdb {
             db,
             tree,
             blocks,
+            wal,
             config,
             inner: Mutex::new(inner),
             flush_lock: Mutex::new(()),
         })
     }
 
-    /// Opens (or creates) a sled database at `path` and the store inside it, with its block files
-    /// in `path/blocks`.
+    /// Opens (or creates) a sled database at `path` and the store inside it, with its block and
+    /// WAL files in `path/blocks`.
     pub fn open_path(path: impl AsRef<Path>, config: TierConfig) -> Result<Tsdb> {
         let path = path.as_ref();
         Tsdb::open(sled::open(path)?, path.join(BLOCKS_DIR), config)
@@ -160,12 +168,41 @@ fn resolutions_differ() -> TsdbError {
 }
 
 /// Migrates a store format 2 tree (see the module docs).
-fn migrate(tree: &sled::Tree, blocks: &Blocks, format: &[u8]) -> Result<()> {
-    // Nothing in the block directory is indexed yet: leftovers of an interrupted migration.
+fn migrate(tree: &sled::Tree, blocks: &Blocks, wal: &WalFiles, format: &[u8]) -> Result<()> {
+    // Nothing in the block and WAL directories belongs to the store yet: leftovers of an
+    // interrupted migration.
     for file in blocks.scan()? {
         blocks.remove(file.id)?;
     }
+    wal.clear()?;
     let mut batch = sled::Batch::default();
+    // WAL segments.
+    let written = match tree.get(COUNTERS_KEY)? {
+        Some(v) => u64::from_be_bytes(
+            v[..]
+                .try_into()
+                .map_err(|_| TsdbError::Corrupt("counters record"))?,
+        ),
+        None => 0,
+    };
+    let mut segment: Option<(u64, Vec<Vec<u8>>)> = None;
+    for item in tree.scan_prefix([SEGMENT]) {
+        let (k, v) = item?;
+        let (seq, _) = parse_segment_key(&k)?;
+        batch.remove(k);
+        match &mut segment {
+            Some((s, parts)) if *s == seq => parts.push(v.to_vec()),
+            _ => {
+                if let Some((s, parts)) = segment.take() {
+                    wal.append(s, written, &parts)?;
+                }
+                segment = Some((seq, vec![v.to_vec()]));
+            }
+        }
+    }
+    if let Some((s, parts)) = segment {
+        wal.append(s, written, &parts)?;
+    }
     let mut pending: Vec<(u32, Vec<u8>, Vec<u8>)> = Vec::new();
     let mut file: Option<FileId> = None;
     let mut write = |file: FileId, pending: &mut Vec<(u32, Vec<u8>, Vec<u8>)>| -> Result<()> {
@@ -353,31 +390,32 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
     Ok(())
 }
 
-fn replay_wal(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Result<()> {
+fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<()> {
     let mut heads: HashMap<u32, Replay> = HashMap::new();
     let mut segments: BTreeMap<u64, u16> = BTreeMap::new();
-    for item in tree.scan_prefix([SEGMENT]) {
-        let (k, v) = item?;
-        let (seq, part) = parse_segment_key(&k)?;
-        let parts = segments.entry(seq).or_default();
-        *parts = (*parts).max(part + 1);
-        for run in super::wal::decode(&v)? {
-            let head = heads.entry(run.series).or_default();
-            match run.new_head {
-                Some(first_tick) => {
-                    *head = Replay {
-                        first_tick,
-                        ..Replay::default()
+    for segment in wal.replay()? {
+        segments.insert(segment.seq, segment.parts.len() as u16);
+        inner.samples_written = inner.samples_written.max(segment.samples_written);
+        inner.flushed_samples_written = inner.samples_written;
+        for part in &segment.parts {
+            for run in super::wal::decode(part)? {
+                let head = heads.entry(run.series).or_default();
+                match run.new_head {
+                    Some(first_tick) => {
+                        *head = Replay {
+                            first_tick,
+                            ..Replay::default()
+                        }
                     }
+                    None if head.pieces.is_empty() && head.samples == 0 => {
+                        // The head's start was in a segment already deleted: it was sealed since.
+                        continue;
+                    }
+                    None => {}
                 }
-                None if head.pieces.is_empty() && head.samples == 0 => {
-                    // The head's start was in a segment already deleted: it was sealed since.
-                    continue;
-                }
-                None => {}
+                head.samples = head.samples.saturating_add(run.samples);
+                head.pieces.push((run.payload, run.bits));
             }
-            head.samples = head.samples.saturating_add(run.samples);
-            head.pieces.push((run.payload, run.bits));
         }
     }
     inner.next_segment = segments.keys().next_back().map_or(0, |s| s + 1);
@@ -423,6 +461,7 @@ fn replay_wal(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Resu
 mod tests {
     use super::*;
     use crate::codec::varint::get_uvarint;
+    use crate::store::keys::segment_key;
 
     const T0: i64 = 1_699_920_000_000;
 
@@ -462,6 +501,14 @@ mod tests {
             batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], payload);
             batch.insert(&k, legacy);
         }
+        let wal = WalFiles::open(&path.join(BLOCKS_DIR).join(WAL_DIR)).unwrap();
+        let segments = wal.replay().unwrap();
+        assert!(!segments.is_empty(), "the test store has an open head");
+        for seg in segments {
+            for (i, part) in seg.parts.iter().enumerate() {
+                batch.insert(&segment_key(seg.seq, i as u16)[..], part.clone());
+            }
+        }
         let mut format = tree.get(FORMAT_KEY).unwrap().unwrap().to_vec();
         format[0] = LEGACY_FORMAT_VERSION;
         batch.insert(FORMAT_KEY, format);
@@ -470,6 +517,7 @@ mod tests {
         for file in blocks.scan().unwrap() {
             blocks.remove(file.id).unwrap();
         }
+        wal.clear().unwrap();
     }
 
     fn write_day_part(path: &Path) -> Vec<f64> {
