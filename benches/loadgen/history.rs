@@ -48,6 +48,8 @@ pub fn size(hosts: u64) {
     let store = open_store(dir.path(), day);
     let mut ingest = AgentIngestor::new("default");
     let mut per_metric = std::collections::BTreeMap::<Metric, u64>::new();
+    // Every series' samples as the writer produced them, for the codec cost per metric.
+    let mut by_series = std::collections::BTreeMap::<(u64, String, Metric), Vec<(i64, f64)>>::new();
     let started = Instant::now();
     for tick in 0..DAY_TICKS {
         let now = T0 + tick * STEP;
@@ -66,6 +68,10 @@ pub fn size(hosts: u64) {
                     samples_of_parts(record.resource_type, &record.metrics, record.temperature)
                 {
                     *per_metric.entry(metric).or_default() += 1;
+                    by_series
+                        .entry((seed, record.source_id.to_string(), metric))
+                        .or_default()
+                        .push((at, value));
                     batch.push(Sample {
                         key: series_key("default", &id, metric),
                         ts_ms: at,
@@ -99,6 +105,26 @@ pub fn size(hosts: u64) {
         files as f64 / n
     );
     println!("  {stats:?}");
+    // Codec alone, per metric: each series in raw-window chunks (30 min = 180 samples), 1 s
+    // timestamps, like the store's raw tier.
+    let mut codec = std::collections::BTreeMap::<Metric, (usize, usize)>::new();
+    for ((_, _, metric), samples) in &by_series {
+        let entry = codec.entry(*metric).or_default();
+        for chunk in samples.chunks(180) {
+            let mut enc = pulse_tsdb::codec::ChunkEncoder::new(1, 1_000).expect("encoder");
+            for &(ts, v) in chunk {
+                let ts = (ts + 500).div_euclid(1_000) * 1_000;
+                enc.push(ts, &[v]).expect("push");
+            }
+            entry.0 += enc.encoded_len();
+            entry.1 += chunk.len();
+        }
+    }
+    let per: Vec<String> = codec
+        .iter()
+        .map(|(m, (bytes, n))| format!("{} {:.2}", m.as_str(), *bytes as f64 / *n as f64))
+        .collect();
+    println!("  codec alone, B/sample by metric: {}", per.join(", "));
 }
 
 /// Sum of the sizes of all files under `path`.
