@@ -18,14 +18,19 @@
 //! them is applied, so every indexed record is durable. Anything past the last indexed record
 //! (a torn record from a crash, or a record whose index never made it) is an orphan: opening the
 //! store truncates it away, and deletes files no index entry refers to. Readers check magic, id,
-//! length and CRC of every record they fetch: a file deleted by retention (or deleted and created
-//! anew for the same window) reads as "gone", a damaged record as [`TsdbError::Corrupt`].
+//! length and CRC of every record they fetch from disk: a file deleted by retention (or deleted and
+//! created anew for the same window) reads as "gone", a damaged record as [`TsdbError::Corrupt`].
+//!
+//! Records read are kept in a small cache ([`CACHE_BYTES`], least recently used out first), so
+//! repeated queries over the same windows (dashboards refreshing) do not re-read and re-check the
+//! same ~60 KiB records; deleting or truncating a file drops its records from the cache.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use super::keys::{decode_ts, encode_ts};
@@ -41,6 +46,9 @@ const EXT: &str = "blk";
 /// Largest payload a record may carry (a bundle is at most ~60 KiB; one oversized chunk may exceed
 /// that, a chunk holds at most 65,535 samples of at most 4 columns).
 const MAX_PAYLOAD: usize = 64 << 20;
+
+/// Bytes of records kept in the read cache.
+pub(crate) const CACHE_BYTES: usize = 32 << 20;
 
 /// Identity of one block file: a tier window.
 pub(crate) type FileId = (u8, i64);
@@ -71,12 +79,56 @@ pub(crate) struct FoundFile {
     pub len: u64,
 }
 
+/// Recently read records, least recently used out first.
+#[derive(Debug, Default)]
+struct Cache {
+    records: HashMap<RecordAddr, (Arc<[u8]>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl Cache {
+    fn get(&mut self, addr: &RecordAddr) -> Option<Arc<[u8]>> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.records.get_mut(addr).map(|(r, used)| {
+            *used = clock;
+            Arc::clone(r)
+        })
+    }
+
+    fn insert(&mut self, addr: RecordAddr, record: Arc<[u8]>) {
+        if record.len() > CACHE_BYTES / 4 {
+            return;
+        }
+        self.clock += 1;
+        self.bytes += record.len();
+        if let Some((old, _)) = self.records.insert(addr, (record, self.clock)) {
+            self.bytes -= old.len();
+        }
+        if self.bytes > CACHE_BYTES {
+            // Evict the older half by use: amortised O(1) per insert.
+            let mut uses: Vec<u64> = self.records.values().map(|(_, u)| *u).collect();
+            let mid = uses.len() / 2;
+            let (_, &mut cut, _) = uses.select_nth_unstable(mid);
+            self.records.retain(|_, (_, used)| *used > cut);
+            self.bytes = self.records.values().map(|(r, _)| r.len()).sum();
+        }
+    }
+
+    fn forget(&mut self, id: FileId) {
+        self.records.retain(|a, _| (a.tier, a.window) != id);
+        self.bytes = self.records.values().map(|(r, _)| r.len()).sum();
+    }
+}
+
 /// The block file directory.
 #[derive(Debug)]
 pub(crate) struct Blocks {
     dir: PathBuf,
     /// Length of every file written or adopted in this process (where the next record goes).
     lens: Mutex<HashMap<FileId, u64>>,
+    cache: Mutex<Cache>,
 }
 
 /// The name of the file of `id`.
@@ -154,6 +206,7 @@ impl Blocks {
         Ok(Blocks {
             dir: dir.to_path_buf(),
             lens: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
         })
     }
 
@@ -194,6 +247,7 @@ impl Blocks {
         let file = OpenOptions::new().write(true).open(self.path(id))?;
         file.set_len(len)?;
         file.sync_all()?;
+        lock(&self.cache).forget(id);
         self.adopt(id, len);
         Ok(())
     }
@@ -201,6 +255,7 @@ impl Blocks {
     /// Deletes file `id` (a missing file is fine) and forgets its length.
     pub(crate) fn remove(&self, id: FileId) -> Result<()> {
         lock(&self.lens).remove(&id);
+        lock(&self.cache).forget(id);
         match std::fs::remove_file(self.path(id)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
@@ -269,9 +324,22 @@ impl Blocks {
         Ok(out)
     }
 
-    /// The payload of the record at `addr`; `None` when the record is gone (retention deleted its
-    /// file since the caller looked it up).
-    pub(crate) fn read(&self, addr: &RecordAddr) -> Result<Option<Vec<u8>>> {
+    /// The payload of the record at `addr` (from the cache or the file); `None` when the record is
+    /// gone (retention deleted its file since the caller looked it up).
+    pub(crate) fn read(&self, addr: &RecordAddr) -> Result<Option<Arc<[u8]>>> {
+        if let Some(hit) = lock(&self.cache).get(addr) {
+            return Ok(Some(hit));
+        }
+        let Some(record) = self.read_file(addr)? else {
+            return Ok(None);
+        };
+        let record: Arc<[u8]> = record.into();
+        lock(&self.cache).insert(*addr, Arc::clone(&record));
+        Ok(Some(record))
+    }
+
+    /// Reads and checks the record at `addr` from its file.
+    fn read_file(&self, addr: &RecordAddr) -> Result<Option<Vec<u8>>> {
         let file = match File::open(self.path((addr.tier, addr.window))) {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -318,9 +386,9 @@ mod tests {
         let b = blocks.append(id, &[(3, b"world!")]).unwrap();
         assert_eq!(a[1].offset, HEADER + 5);
         assert_eq!(b[0].offset, a[1].end());
-        assert_eq!(blocks.read(&a[0]).unwrap().unwrap(), b"hello");
-        assert_eq!(blocks.read(&a[1]).unwrap().unwrap(), b"");
-        assert_eq!(blocks.read(&b[0]).unwrap().unwrap(), b"world!");
+        assert_eq!(&blocks.read(&a[0]).unwrap().unwrap()[..], b"hello");
+        assert_eq!(&blocks.read(&a[1]).unwrap().unwrap()[..], b"");
+        assert_eq!(&blocks.read(&b[0]).unwrap().unwrap()[..], b"world!");
         assert_eq!(blocks.total_bytes().unwrap(), (1, b[0].end()));
         let found = blocks.scan().unwrap();
         assert_eq!(
@@ -334,27 +402,43 @@ mod tests {
         // A flipped payload byte is corruption; a wrong id means "not this record".
         let path = blocks.path(id);
         overwrite(&path, b[0].offset + HEADER + 1, b"X").unwrap();
+        // Served from the cache until the cache lets go; the file itself fails its CRC.
+        assert_eq!(&blocks.read(&b[0]).unwrap().unwrap()[..], b"world!");
+        assert!(matches!(
+            blocks.read_file(&b[0]),
+            Err(TsdbError::Corrupt(_))
+        ));
+        lock(&blocks.cache).forget(id);
         assert!(matches!(blocks.read(&b[0]), Err(TsdbError::Corrupt(_))));
         let other = RecordAddr { bundle: 9, ..a[0] };
-        assert_eq!(blocks.read(&other).unwrap(), None);
+        assert!(blocks.read(&other).unwrap().is_none());
         let beyond = RecordAddr {
             offset: 1 << 20,
             ..a[0]
         };
-        assert_eq!(blocks.read(&beyond).unwrap(), None);
+        assert!(blocks.read(&beyond).unwrap().is_none());
 
         // Truncation and removal.
         blocks.truncate(id, a[1].end()).unwrap();
-        assert_eq!(blocks.read(&b[0]).unwrap(), None);
+        assert!(blocks.read(&b[0]).unwrap().is_none());
         let c = blocks.append(id, &[(4, b"again")]).unwrap();
         assert_eq!(c[0].offset, a[1].end());
         blocks.remove(id).unwrap();
         blocks.remove(id).unwrap();
-        assert_eq!(blocks.read(&a[0]).unwrap(), None);
+        assert!(blocks.read(&a[0]).unwrap().is_none());
         assert!(blocks.scan().unwrap().is_empty());
         // A new file for the same window starts empty, and stale addresses read as gone.
         let d = blocks.append(id, &[(5, b"fresh")]).unwrap();
         assert_eq!(d[0].offset, 0);
-        assert_eq!(blocks.read(&a[0]).unwrap(), None);
+        assert!(blocks.read(&a[0]).unwrap().is_none());
+
+        // The cache stays within its budget.
+        let mut cache = Cache::default();
+        let big: Arc<[u8]> = vec![0u8; CACHE_BYTES / 8].into();
+        for i in 0..40 {
+            cache.insert(RecordAddr { bundle: i, ..a[0] }, Arc::clone(&big));
+            assert!(cache.bytes <= CACHE_BYTES);
+        }
+        assert!(cache.get(&RecordAddr { bundle: 39, ..a[0] }).is_some());
     }
 }

@@ -70,7 +70,6 @@ impl BundleCache {
         let Some(found) = blocks.read(addr)? else {
             return Ok(None);
         };
-        let found: Arc<[u8]> = found.into();
         self.bundles.insert(*addr, Arc::clone(&found));
         Ok(Some(found))
     }
