@@ -113,9 +113,19 @@ fn encode(seq: u64, samples_written: u64, parts: &[Vec<u8>]) -> Result<Vec<u8>> 
     Ok(out)
 }
 
-/// One record parsed from `bytes` at `at`: `(seq, part, parts, samples written, payload, next)`,
-/// or `None` when the bytes there are not a whole valid record.
-fn parse(bytes: &[u8], at: usize) -> Option<(u64, u16, u16, u64, &[u8], usize)> {
+/// One record as parsed.
+struct Parsed<'a> {
+    seq: u64,
+    part: u16,
+    parts: u16,
+    written: u64,
+    payload: &'a [u8],
+    /// Offset just past the record.
+    next: usize,
+}
+
+/// The record in `bytes` at `at`, or `None` when the bytes there are not a whole valid record.
+fn parse(bytes: &[u8], at: usize) -> Option<Parsed<'_>> {
     let header = bytes.get(at..at + HEADER)?;
     if &header[..4] != MAGIC {
         return None;
@@ -130,14 +140,14 @@ fn parse(bytes: &[u8], at: usize) -> Option<(u64, u16, u16, u64, &[u8], usize)> 
     let mut crc = crc32fast::Hasher::new();
     crc.update(&header[4..28]);
     crc.update(payload);
-    (crc.finalize() == u32_at(28) && part < parts).then_some((
+    (crc.finalize() == u32_at(28) && part < parts).then_some(Parsed {
         seq,
         part,
         parts,
         written,
         payload,
-        at + HEADER + len,
-    ))
+        next: at + HEADER + len,
+    })
 }
 
 impl WalFiles {
@@ -202,7 +212,15 @@ impl WalFiles {
             };
             let mut open: Option<Segment> = None;
             while at < bytes.len() {
-                let Some((seq, part, parts, written, payload, next)) = parse(&bytes, at) else {
+                let Some(Parsed {
+                    seq,
+                    part,
+                    parts,
+                    written,
+                    payload,
+                    next,
+                }) = parse(&bytes, at)
+                else {
                     cut = true;
                     break;
                 };
