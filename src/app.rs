@@ -317,7 +317,8 @@ fn start_history(settings: &Settings, store: &Store) -> Result<HistoryService> {
         hour_ms: ms(h.hour_retention),
         day_ms: ms(h.day_retention),
     };
-    let tsdb = TsdbStore::open(store.sled_db(), retention)?;
+    let blocks = store.data_dir().join(crate::history::store::BLOCKS_DIR);
+    let tsdb = TsdbStore::open(store.sled_db(), &blocks, retention)?;
     let remote = match &settings.remote_write_url {
         Some(url) => {
             let rw = &settings.remote_write;

@@ -2,8 +2,8 @@
 //!
 //! * `history-size`: a simulated day of 10 s samples from the simulated agents (host reports
 //!   through the real agent normaliser, the history writer's sample extraction and
-//!   quantisation) into the real store with a flush every 10 s; prints logical and sled on-disk
-//!   bytes per sample.
+//!   quantisation) into the real store with a flush every 10 s; prints logical bytes, the store's
+//!   on-disk figure (sled + block files) and the sum of all file sizes in the data dir per sample.
 //! * `history-ingest`: 10,000 resources × 7 metrics every 10 s (simulated clock, as fast as it
 //!   goes): sample extraction, appends, a flush every 5 s and a rollup/retention pass every
 //!   60 s; prints CPU time per simulated second as a share of one core.
@@ -28,7 +28,12 @@ const STEP: i64 = 10_000;
 const DAY_TICKS: i64 = 8_640;
 
 fn open_store(dir: &std::path::Path, retention: Retention) -> TsdbStore {
-    TsdbStore::open(sled::open(dir).expect("sled"), retention).expect("store")
+    TsdbStore::open(
+        sled::open(dir).expect("sled"),
+        &dir.join("blocks"),
+        retention,
+    )
+    .expect("store")
 }
 
 /// A day of simulated hosts into a store that keeps raw samples for the whole day.
@@ -43,6 +48,8 @@ pub fn size(hosts: u64) {
     let store = open_store(dir.path(), day);
     let mut ingest = AgentIngestor::new("default");
     let mut per_metric = std::collections::BTreeMap::<Metric, u64>::new();
+    // Every series' samples as the writer produced them, for the codec cost per metric.
+    let mut by_series = std::collections::BTreeMap::<(u64, String, Metric), Vec<(i64, f64)>>::new();
     let started = Instant::now();
     for tick in 0..DAY_TICKS {
         let now = T0 + tick * STEP;
@@ -61,6 +68,10 @@ pub fn size(hosts: u64) {
                     samples_of_parts(record.resource_type, &record.metrics, record.temperature)
                 {
                     *per_metric.entry(metric).or_default() += 1;
+                    by_series
+                        .entry((seed, record.source_id.to_string(), metric))
+                        .or_default()
+                        .push((at, value));
                     batch.push(Sample {
                         key: series_key("default", &id, metric),
                         ts_ms: at,
@@ -73,6 +84,7 @@ pub fn size(hosts: u64) {
         store.flush().expect("flush");
     }
     let stats = store.stats().expect("stats");
+    let files = dir_bytes(dir.path());
     let n = stats.samples_written as f64;
     println!(
         "history-size: {hosts} simulated hosts, one day of 10 s reports ({:.0} s to run)",
@@ -80,14 +92,55 @@ pub fn size(hosts: u64) {
     );
     println!("  samples per metric: {per_metric:?}");
     println!(
-        "  {} samples in {} series: logical {:.3} B/sample (WAL {:.3}), sled on disk {:.3} B/sample",
+        "  {} samples in {} series: logical {:.3} B/sample (WAL {:.3}), on disk (sled + blocks) {:.3} B/sample",
         stats.samples_written,
         stats.series,
         stats.logical_bytes as f64 / n,
         stats.wal_bytes as f64 / n,
         stats.bytes_on_disk as f64 / n
     );
+    println!(
+        "  block files {:.3} B/sample; all files in the data dir (sled + blocks) {:.3} B/sample ({files} bytes)",
+        stats.block_bytes as f64 / n,
+        files as f64 / n
+    );
     println!("  {stats:?}");
+    // Codec alone, per metric: each series in raw-window chunks (30 min = 180 samples), 1 s
+    // timestamps, like the store's raw tier.
+    let mut codec = std::collections::BTreeMap::<Metric, (usize, usize)>::new();
+    for ((_, _, metric), samples) in &by_series {
+        let entry = codec.entry(*metric).or_default();
+        for chunk in samples.chunks(180) {
+            let mut enc = pulse_tsdb::codec::ChunkEncoder::new(1, 1_000).expect("encoder");
+            for &(ts, v) in chunk {
+                let ts = (ts + 500).div_euclid(1_000) * 1_000;
+                enc.push(ts, &[v]).expect("push");
+            }
+            entry.0 += enc.encoded_len();
+            entry.1 += chunk.len();
+        }
+    }
+    let per: Vec<String> = codec
+        .iter()
+        .map(|(m, (bytes, n))| format!("{} {:.2}", m.as_str(), *bytes as f64 / *n as f64))
+        .collect();
+    println!("  codec alone, B/sample by metric: {}", per.join(", "));
+}
+
+/// Sum of the sizes of all files under `path`.
+fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .expect("read dir")
+        .map(|e| {
+            let e = e.expect("dir entry");
+            let meta = e.metadata().expect("metadata");
+            if meta.is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
 }
 
 /// Deterministic per-resource noise in `0..1`.
@@ -187,7 +240,12 @@ pub async fn charts(resources: u64, requests: usize) {
         .as_millis() as i64;
     {
         let store = pulse::store::Store::open(dir.path()).expect("data dir");
-        let history = TsdbStore::open(store.sled_db(), Retention::default()).expect("history");
+        let history = TsdbStore::open(
+            store.sled_db(),
+            &store.data_dir().join(pulse::history::store::BLOCKS_DIR),
+            Retention::default(),
+        )
+        .expect("history");
         let start = now - 3_600_000;
         for k in 0..360u64 {
             let t = start + k as i64 * STEP;

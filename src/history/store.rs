@@ -152,15 +152,25 @@ impl Retention {
     }
 }
 
-/// [`MetricsStore`] on `pulse-tsdb` inside the data dir's sled database.
+/// Directory of the history's block files (chunk payloads) inside the data dir.
+pub const BLOCKS_DIR: &str = "history";
+
+/// [`MetricsStore`] on `pulse-tsdb`: its index and WAL inside the data dir's sled database, chunk
+/// payloads in block files under `data_dir/history`.
 pub struct TsdbStore {
     tsdb: Tsdb,
 }
 
 impl TsdbStore {
-    /// Opens the store in `db` (shared with the rest of the server's data).
-    pub fn open(db: sled::Db, retention: Retention) -> Result<TsdbStore> {
-        let tsdb = Tsdb::open(db, retention.tier_config()).map_err(tsdb_error)?;
+    /// Opens the store in `db` (shared with the rest of the server's data) with its block files
+    /// in `blocks_dir` (created if needed). A store written by the previous store format is
+    /// migrated; one of an unknown format fails with `tsdb.format_mismatch` in the message.
+    pub fn open(
+        db: sled::Db,
+        blocks_dir: &std::path::Path,
+        retention: Retention,
+    ) -> Result<TsdbStore> {
+        let tsdb = Tsdb::open(db, blocks_dir, retention.tier_config()).map_err(tsdb_error)?;
         Ok(TsdbStore { tsdb })
     }
 }

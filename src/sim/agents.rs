@@ -3,8 +3,10 @@
 //!
 //! Reports are pure functions of a seed and a tick ([`host_report`], [`docker_report`],
 //! [`kubernetes_report`]): the same inputs always give the same JSON, and one tick stands for one
-//! nominal [`TICK_SECONDS`] interval, so cumulative counters grow by realistic amounts per tick and
-//! gauges drift slowly. A [`SimFleet`] runs one tokio task per simulated agent that posts its
+//! nominal [`TICK_SECONDS`] interval, so cumulative counters grow by realistic amounts per tick.
+//! Gauges and counter rates follow the models of `sim/signal.rs`: autocorrelated like a real
+//! host's (CPU wanders with bursts, memory drifts with steps, rates wander with bursts), not
+//! independent noise per report. A [`SimFleet`] runs one tokio task per simulated agent that posts its
 //! report every interval (staggered start, ±10 % jitter) as gzip JSON with the agent headers of
 //! platforms §5.1, stamping the real time into `timestamp`.
 
@@ -22,6 +24,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
+use super::signal::{counter, cpu, cpu_level, memory};
 use crate::error::{Error, Result};
 
 /// `User-Agent` of simulated agents.
@@ -38,37 +41,6 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 const MIN_INTERVAL: Duration = Duration::from_millis(1);
 /// GiB in bytes.
 const GIB: u64 = 1 << 30;
-
-/// A deterministic pseudo-random number in `0.0..1.0` for `(seed, tick, salt)` (SplitMix64).
-fn noise(seed: u64, tick: u64, salt: u64) -> f64 {
-    let mut z = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(tick.wrapping_mul(0xBF58_476D_1CE4_E5B9))
-        .wrapping_add(salt.wrapping_mul(0x94D0_49BB_1331_11EB));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A slowly varying value between `low` and `high`: a sine wave with a per-seed phase plus a
-/// little noise.
-fn wave(seed: u64, tick: u64, salt: u64, low: f64, high: f64) -> f64 {
-    let phase = noise(seed, 0, salt) * std::f64::consts::TAU;
-    let slow = 0.5 + 0.4 * (tick as f64 / 40.0 + phase).sin();
-    let value = slow + 0.1 * (noise(seed, tick, salt) - 0.5);
-    low + (high - low) * value.clamp(0.0, 1.0)
-}
-
-/// A cumulative counter that grows by `per_tick` on average (between half and one and a half
-/// times that per tick), strictly monotonic.
-fn counter(seed: u64, tick: u64, salt: u64, base: u64, per_tick: u64) -> u64 {
-    let wobble = (noise(seed, tick, salt) * per_tick as f64) as u64;
-    base.saturating_add(tick.saturating_mul(per_tick))
-        .saturating_add(wobble)
-        .saturating_sub(per_tick / 2)
-        .max(1)
-}
 
 /// `len` hex characters of SHA-256 of `text`, for stable machine and container ids.
 fn hex_id(text: &str, len: usize) -> String {
@@ -105,9 +77,12 @@ pub fn docker_machine_id(seed: u64) -> String {
 pub fn host_report(seed: u64, tick: u64) -> Value {
     let machine_id = host_machine_id(seed);
     let hostname = format!("sim-host-{seed:03}");
-    let cpu = wave(seed, tick, 1, 3.0, 85.0);
+    let cpu_now = cpu(seed, tick, 1, 3.0, 85.0);
+    // Sensors follow the load without the sampling noise of a utilisation average.
+    let load = 3.0 + 82.0 * cpu_level(seed, tick, 1);
     let mem_total = (8 * GIB) << (seed % 3);
-    let mem_used = (mem_total as f64 * wave(seed, tick, 2, 0.25, 0.8) / 100.0).round() as u64 * 100;
+    let mem_used =
+        (mem_total as f64 * memory(seed, tick, 2, 0.25, 0.8) / 100.0).round() as u64 * 100;
     let disk_total = 512_000_000_000u64;
     let disk_used = (disk_total / 3).saturating_add(tick.saturating_mul(4_000_000));
     let mac = format!("02:50:{:02x}:{:02x}:00:01", (seed >> 8) & 0xff, seed & 0xff);
@@ -122,10 +97,10 @@ pub fn host_report(seed: u64, tick: u64) -> Value {
             "osName": "Debian GNU/Linux", "osVersion": "12", "kernelVersion": "6.8.12-4-pve",
             "architecture": "x86_64", "cpuModel": "Simulated CPU @ 3.00GHz", "cpuCount": 8,
             "uptimeSeconds": 86_400 + tick * TICK_SECONDS,
-            "loadAverage": [cpu / 12.5, cpu / 14.0, cpu / 16.0]
+            "loadAverage": [load / 12.5, load / 14.0, load / 16.0]
         },
         "metrics": {
-            "cpuUsagePercent": (cpu * 100.0).round() / 100.0,
+            "cpuUsagePercent": (cpu_now * 100.0).round() / 100.0,
             "memory": {
                 "totalBytes": mem_total, "usedBytes": mem_used,
                 "freeBytes": mem_total - mem_used, "cacheBytes": (mem_total - mem_used) / 2,
@@ -161,8 +136,8 @@ pub fn host_report(seed: u64, tick: u64) -> Value {
         ],
         "sensors": {
             "temperatureCelsius": {
-                "coretemp_package_id_0": ((38.0 + cpu / 3.0) * 10.0).round() / 10.0,
-                "nvme_composite": ((36.0 + cpu / 8.0) * 10.0).round() / 10.0
+                "coretemp_package_id_0": ((38.0 + load / 3.0) * 10.0).round() / 10.0,
+                "nvme_composite": ((36.0 + load / 8.0) * 10.0).round() / 10.0
             }
         },
         "tags": ["sim"],
@@ -190,9 +165,9 @@ pub fn docker_report(seed: u64, tick: u64, containers: usize) -> Value {
             "kernelVersion": "6.8.0-45-generic", "architecture": "x86_64",
             "dockerVersion": "27.3.1", "totalCpu": 8, "totalMemoryBytes": total_memory,
             "uptimeSeconds": 172_800 + tick * TICK_SECONDS,
-            "cpuUsagePercent": (wave(seed, tick, 20, 5.0, 60.0) * 100.0).round() / 100.0,
+            "cpuUsagePercent": (cpu(seed, tick, 20, 5.0, 60.0) * 100.0).round() / 100.0,
             "memory": {"totalBytes": total_memory,
-                       "usedBytes": (total_memory as f64 * wave(seed, tick, 21, 0.3, 0.7)) as u64},
+                       "usedBytes": (total_memory as f64 * memory(seed, tick, 21, 0.3, 0.7)) as u64},
             "swarm": {"nodeId": hex_id(&format!("swarm-node:{seed}"), 25), "nodeRole": "manager",
                       "localState": "active", "controlAvailable": true,
                       "clusterId": hex_id(&format!("swarm:{seed}"), 25), "clusterName": "default"}
@@ -282,11 +257,11 @@ fn sim_container(seed: u64, tick: u64, index: u64, started: &str) -> Value {
     }
     if state == "running" {
         let salt = 100 + index * 10;
-        let memory = (limit as f64 * wave(seed, tick, salt, 0.05, 0.6)) as u64;
+        let used = (limit as f64 * memory(seed, tick, salt, 0.05, 0.6)) as u64;
         container["cpuPercent"] =
-            json!((wave(seed, tick, salt + 1, 0.0, 150.0) * 100.0).round() / 100.0);
-        container["memoryUsageBytes"] = json!(memory);
-        container["memoryPercent"] = json!(percent(memory, limit));
+            json!((cpu(seed, tick, salt + 1, 0.0, 150.0) * 100.0).round() / 100.0);
+        container["memoryUsageBytes"] = json!(used);
+        container["memoryPercent"] = json!(percent(used, limit));
         container["uptimeSeconds"] = json!(172_800 + tick * TICK_SECONDS);
         container["startedAt"] = json!(started);
         container["networkRxBytes"] = json!(counter(seed, tick, salt + 2, 10_000_000, 3_000_000));
@@ -323,9 +298,9 @@ pub fn kubernetes_report(seed: u64, tick: u64, nodes: usize, pods_per_node: usiz
                 "architecture": "amd64",
                 "capacity": {"cpuCores": 8, "memoryBytes": 32 * GIB, "pods": 110},
                 "allocatable": {"cpuCores": 8, "memoryBytes": 31 * GIB, "pods": 110},
-                "usage": {"cpuMilliCores": wave(seed, tick, salt, 200.0, 6000.0) as u64,
+                "usage": {"cpuMilliCores": cpu(seed, tick, salt, 200.0, 6000.0) as u64,
                           "memoryBytes": (32.0 * GIB as f64
-                                          * wave(seed, tick, salt + 1, 0.2, 0.8)) as u64},
+                                          * memory(seed, tick, salt + 1, 0.2, 0.8)) as u64},
                 "roles": if i == 0 { json!(["control-plane"]) } else { json!(["worker"]) }
             })
         })
@@ -343,8 +318,8 @@ pub fn kubernetes_report(seed: u64, tick: u64, nodes: usize, pods_per_node: usiz
                 "qosClass": "Burstable", "createdAt": tick_time(0), "startTime": tick_time(0),
                 "restarts": 0, "labels": {"app": app}, "ownerKind": "ReplicaSet",
                 "ownerName": format!("{app}-{}", hex_id(&format!("rs:{seed}:{app}"), 5)),
-                "usage": {"cpuMilliCores": wave(seed, tick, salt, 5.0, 400.0) as u64,
-                          "memoryBytes": wave(seed, tick, salt + 1, 5e7, 5e8) as u64,
+                "usage": {"cpuMilliCores": cpu(seed, tick, salt, 5.0, 400.0) as u64,
+                          "memoryBytes": memory(seed, tick, salt + 1, 5e7, 5e8) as u64,
                           "networkRxBytes": counter(seed, tick, salt + 2, 1_000_000, 300_000),
                           "networkTxBytes": counter(seed, tick, salt + 3, 1_000_000, 200_000)},
                 "containers": [{"name": app, "image": format!("shop/{app}:2.1"), "ready": true,

@@ -8,5 +8,6 @@ pub mod endpoint;
 pub mod pbs;
 pub mod pmg;
 pub mod pve;
+mod signal;
 pub mod tls;
 pub mod truenas;

@@ -1,7 +1,8 @@
 //! Prints bytes/sample for a realistic day of 10 s samples (cpu %, memory bytes, network bytes/s,
 //! ±200 ms poll jitter): codec only (120-sample chunks, ms and 1 s timestamp resolution) and the
-//! whole store on sled (keys, WAL, sled overhead) after a day of ingest with a flush every 10 s
-//! (`FLUSH_ROUNDS=n`: every n × 10 s; `VERBOSE=1` prints the store's figures).
+//! whole store (block files, sled index and WAL, sled overhead: the sum of the sizes of all files in
+//! its directory) after a day of ingest with a flush every 10 s (`FLUSH_ROUNDS=n`: every
+//! n × 10 s; `VERBOSE=1` prints the store's figures).
 //!
 //! `cargo run --release -p pulse-tsdb --example realistic_day [series_per_kind]`
 
@@ -31,7 +32,24 @@ fn codec_bytes(kind: Kind, series: u64, unit_ms: i64) -> usize {
     total
 }
 
-fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, u64) {
+/// Sum of the sizes of all files under `path`.
+fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .expect("read dir")
+        .map(|e| {
+            let e = e.expect("dir entry");
+            let meta = e.metadata().expect("metadata");
+            if meta.is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+/// Logical, sled-reported and all-files bytes per sample, and the sample count.
+fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, f64, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = TierConfig {
         tiers: vec![TierSpec::new(1_000, 2 * DAY)],
@@ -65,6 +83,7 @@ fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, u64) {
     (
         stats.logical_bytes as f64 / n,
         stats.bytes_on_disk as f64 / n,
+        dir_bytes(dir.path()) as f64 / n,
         stats.samples_written,
     )
 }
@@ -111,9 +130,13 @@ fn main() {
         flush_every() * 10
     );
     for kind in KINDS {
-        let (logical, disk, n) = store_bytes(&[kind], series);
-        println!("  {kind:<8?} logical {logical:.3}   sled on disk {disk:.3}   ({n} samples)");
+        let (logical, disk, files, n) = store_bytes(&[kind], series);
+        println!(
+            "  {kind:<8?} logical {logical:.3}   on disk (sled + blocks) {disk:.3}   all files {files:.3}   ({n} samples)"
+        );
     }
-    let (logical, disk, n) = store_bytes(&KINDS, series);
-    println!("  combined logical {logical:.3}   sled on disk {disk:.3}   ({n} samples)");
+    let (logical, disk, files, n) = store_bytes(&KINDS, series);
+    println!(
+        "  combined logical {logical:.3}   on disk (sled + blocks) {disk:.3}   all files {files:.3}   ({n} samples)"
+    );
 }

@@ -42,6 +42,9 @@ pub enum TsdbError {
     /// The underlying sled database failed.
     #[error("storage error: {0}")]
     Storage(#[from] sled::Error),
+    /// Reading or writing a block file failed.
+    #[error("block file I/O error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl TsdbError {
@@ -57,6 +60,7 @@ impl TsdbError {
             TsdbError::InvalidArgument(_) => "tsdb.invalid_argument",
             TsdbError::FormatMismatch(_) => "tsdb.format_mismatch",
             TsdbError::Storage(_) => "tsdb.storage",
+            TsdbError::Io(_) => "tsdb.io",
         }
     }
 }
@@ -80,6 +84,7 @@ mod tests {
             TsdbError::InvalidArgument("x"),
             TsdbError::FormatMismatch("x".into()),
             TsdbError::Storage(sled::Error::Unsupported("x".into())),
+            TsdbError::Io(std::io::Error::other("x")),
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(TsdbError::code).collect();
         assert_eq!(codes.len(), all.len());

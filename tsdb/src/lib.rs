@@ -1,11 +1,13 @@
-//! Storage core of Pulse's metrics history: compressed, tiered time series on sled.
+//! Storage core of Pulse's metrics history: compressed, tiered time series in append-only block
+//! and WAL files, indexed in sled.
 //!
 //! Domain-free: it knows opaque series keys, millisecond timestamps and `f64` values, nothing about
 //! resources. Time is always a parameter (`now_ms`); the crate never reads a clock.
 //!
 //! * [`codec`] — Gorilla-style chunks: delta-of-delta timestamps, XOR (or exact-decimal) values.
 //! * [`Tsdb`] — per-series head chunks in memory, persisted incrementally on [`Tsdb::flush`]
-//!   (WAL segments of the bits each head gained; sealed chunks once, in time-keyed bundles),
+//!   (WAL segments of the bits each head gained, appended to WAL files; sealed chunks once, in
+//!   bundles appended to one block file per tier window),
 //!   incremental rollups into coarser tiers ([`Tsdb::rollup_step`]), retention of whole windows
 //!   ([`Tsdb::retain_step`]), downsampled range queries ([`Tsdb::query`], [`Tsdb::query_many`])
 //!   and bucket means for charts of many series ([`Tsdb::query_bucket_means`]).
@@ -27,22 +29,35 @@
 //!   for exact milliseconds.
 //! * **Windows**: each tier's chunks are aligned to windows ([`TierSpec::max_chunk_span_ms`]: 30 min
 //!   raw, 1 h, 6 h, 7 d), so all series seal together and a window's chunks are written as a few
-//!   large values. sled 0.34 rewrites whole pages and only cleans log segments below 50 % live
-//!   data; scattered small chunk keys cost 2.3–3.7× their size on disk, time-keyed bundles
-//!   about 2× (measured, docs/performance.md).
-//! * **Durability**: a flush is one atomic `sled::Batch` followed by an fsync, and it writes only
-//!   what is new: the payload bits each raw head gained since the last flush (one WAL segment),
-//!   chunks sealed since (bundles), and deletions of segments no open head needs. Nothing is
-//!   rewritten. Rollup heads are not persisted: after a restart each rollup tier resumes at the
-//!   end of its sealed chunks and the next rollup pass re-derives the rest, which retention keeps
-//!   for that purpose (a finer window is deleted only once every series in it has the coarser
-//!   window durable). A `kill -9` therefore loses at most what was appended since the last
-//!   completed flush, and reopening needs no repair.
+//!   large records into one block file per tier window, which retention deletes whole.
+//! * **Files, not sled, for chunk payloads and the WAL**: sled 0.34 rewrites whole pages and only
+//!   cleans log segments below 50 % live data, so payloads kept in it cost 1.5–3× their size on
+//!   disk, and a WAL written every flush and deleted minutes later left ~3 B per sample of sled
+//!   file (measured, docs/performance.md). Block files cost their bytes plus a 16-byte record
+//!   header (magic, bundle id, length, CRC-32) per bundle, WAL files their bytes plus 32 bytes
+//!   per segment; sled keeps only bundle indexes, series records and a counter, written only
+//!   when chunks seal or series come and go.
+//! * **Durability**: a flush writes, each step fsynced before the next: the records of chunks
+//!   sealed since the last flush (block files); their index entries and series changes (one
+//!   atomic `sled::Batch`, skipped when empty); one WAL segment with the payload bits each raw
+//!   head gained since the last flush; then it deletes WAL files no open head needs. Nothing is
+//!   rewritten. An index entry thus never names a record that is not durable (a crash in between
+//!   leaves unindexed, possibly torn records at a file's end, which reopening truncates), a torn
+//!   WAL tail fails its CRC and is cut off on replay, and retention makes index deletions durable
+//!   before it deletes block files (a crash there leaves unindexed files, which reopening
+//!   deletes). Every record fetched is checked (header and CRC). Rollup heads are not persisted:
+//!   after a restart each rollup tier resumes at the end of its sealed chunks and the next rollup
+//!   pass re-derives the rest, which retention keeps for that purpose (a finer window is deleted
+//!   only once every series in it has the coarser window durable). A `kill -9` therefore loses at
+//!   most what was appended since the last completed flush.
 //! * **Key layout and versions** (all in the sled tree [`TREE_NAME`], see `store/keys.rs`):
 //!   `F` → store format version ([`STORE_FORMAT_VERSION`]) + tier resolutions (checked on open);
-//!   `N` → samples-written counter; `I id` → series key; `B tier window id` → bundle of chunks and
-//!   `X tier window id` → its index; `L seq part` → WAL segment. Every chunk begins with its codec
-//!   version byte ([`codec::FORMAT_VERSION`]).
+//!   `N` → samples-written counter (also carried by every WAL segment); `I id` → series key;
+//!   `X tier window id` → a bundle's block record and the chunks in it. Block files live in the
+//!   directory given to [`Tsdb::open`], WAL files in its `wal` subdirectory ([`BLOCKS_DIR`]
+//!   inside the database directory for [`Tsdb::open_path`]). A store of format 2 (payloads and
+//!   WAL in sled) is migrated on open. Every chunk begins with its codec version byte
+//!   ([`codec::FORMAT_VERSION`]).
 
 pub mod codec;
 mod error;
@@ -53,5 +68,5 @@ pub use error::{Result, TsdbError};
 pub use series_key::SeriesKey;
 pub use store::{
     AppendSummary, FlushSummary, Point, RetainProgress, RollupProgress, Stats, TierConfig,
-    TierSpec, Tsdb, MAX_TIERS, STORE_FORMAT_VERSION, TREE_NAME,
+    TierSpec, Tsdb, BLOCKS_DIR, MAX_TIERS, STORE_FORMAT_VERSION, TREE_NAME,
 };

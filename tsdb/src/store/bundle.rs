@@ -1,21 +1,23 @@
-//! Bundles: the sealed chunks of many series for one tier window, written once as one sled value
-//! (at most [`BUNDLE_TARGET_BYTES`]) plus a small index value.
+//! Bundles: the sealed chunks of many series for one tier window, written once as one block
+//! record (at most [`BUNDLE_TARGET_BYTES`], see blocks.rs) plus a small index value in sled.
 //!
-//! Writing chunks one key each scatters small inserts over the whole tree, and sled 0.34 then
-//! rewrites whole pages: measured 2.3–3.7× the logical bytes on disk. Bundles keyed by time are
-//! appended at the tree's edge and cost ~1.4× (see docs/performance.md).
-//!
-//! Bundle value: `[version]` then the chunks back to back. Index value: `[version] count` then per
-//! chunk `series (uvarint) start−window (ivarint) (end−start)·2+complete (uvarint) len (uvarint)`,
-//! where `complete` says the chunk was sealed at its window's end (not early for size); offsets
-//! follow from the lengths. Opening the store reads only indexes, never chunk data.
+//! Bundle payload: `[version]` then the chunks back to back. Index value (version 2):
+//! `[2] record offset (uvarint) payload length (uvarint) count (uvarint)` then per chunk
+//! `series (uvarint) start−window (ivarint) (end−start)·2+complete (uvarint) len (uvarint)`, where
+//! `complete` says the chunk was sealed at its window's end (not early for size); offsets inside
+//! the payload follow from the lengths. Opening the store reads only indexes, never chunk data.
+//! Version 1 (store format 2) had no record address: the payload was a sled value of its own.
 
 use crate::codec::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
 use crate::error::{Result, TsdbError};
 
-/// Bundle and index format version.
+/// Bundle payload format version.
 const VERSION: u8 = 1;
-/// Bundles are cut before they would exceed this (well below sled's 128 KiB blob threshold).
+/// Index format version of store format 3 (with the block record address).
+const INDEX_VERSION: u8 = 2;
+/// Index format version of store format 2 (payload in sled), read only to migrate.
+const LEGACY_INDEX_VERSION: u8 = 1;
+/// Bundles are cut before they would exceed this (a few reads of a query share one record).
 pub(crate) const BUNDLE_TARGET_BYTES: usize = 60 * 1024;
 
 /// One chunk going into a bundle.
@@ -40,13 +42,13 @@ pub(crate) struct Located {
     pub len: u32,
 }
 
-/// Encodes one bundle and its index; `entries` must fit one bundle.
+/// Encodes one bundle payload and the body of its index (see [`index_value`]); `entries` must fit
+/// one bundle.
 pub(crate) fn encode(window: i64, entries: &[Entry<'_>]) -> (Vec<u8>, Vec<u8>) {
     let size: usize = entries.iter().map(|e| e.bytes.len()).sum();
     let mut data = Vec::with_capacity(1 + size);
     let mut index = Vec::with_capacity(4 + entries.len() * 8);
     data.push(VERSION);
-    index.push(VERSION);
     put_uvarint(&mut index, entries.len() as u64);
     for e in entries {
         data.extend_from_slice(e.bytes);
@@ -79,14 +81,48 @@ pub(crate) fn split<'a, 'b>(entries: &'b [Entry<'a>]) -> Vec<&'b [Entry<'a>]> {
     groups
 }
 
-/// Decodes an index value.
-pub(crate) fn decode_index(window: i64, mut bytes: &[u8]) -> Result<Vec<Located>> {
+/// The index value of a bundle whose payload is the block record at `offset` of `len` bytes.
+pub(crate) fn index_value(offset: u64, len: u32, body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(body.len() + 12);
+    v.push(INDEX_VERSION);
+    put_uvarint(&mut v, offset);
+    put_uvarint(&mut v, u64::from(len));
+    v.extend_from_slice(body);
+    v
+}
+
+/// A decoded index value: the block record `(offset, payload length)` (`None` in a legacy
+/// index of store format 2) and the chunks.
+pub(crate) type Index = (Option<(u64, u32)>, Vec<Located>);
+
+/// Decodes an index value of either version.
+pub(crate) fn decode_index(window: i64, bytes: &[u8]) -> Result<Index> {
     let bad = TsdbError::Corrupt("malformed bundle index");
-    let (&version, rest) = bytes.split_first().ok_or(bad)?;
-    if version != VERSION {
-        return Err(TsdbError::UnsupportedVersion(version));
+    let (&version, mut rest) = bytes.split_first().ok_or(bad)?;
+    let record = match version {
+        INDEX_VERSION => {
+            let offset = get_uvarint(&mut rest)?;
+            let len = u32::try_from(get_uvarint(&mut rest)?)
+                .map_err(|_| TsdbError::Corrupt("bundle length out of range"))?;
+            Some((offset, len))
+        }
+        LEGACY_INDEX_VERSION => None,
+        v => return Err(TsdbError::UnsupportedVersion(v)),
+    };
+    Ok((record, decode_body(window, rest)?))
+}
+
+/// The body of a legacy (version 1) index value, for migration.
+pub(crate) fn legacy_body(bytes: &[u8]) -> Result<&[u8]> {
+    match bytes.split_first() {
+        Some((&LEGACY_INDEX_VERSION, body)) => Ok(body),
+        Some((&v, _)) => Err(TsdbError::UnsupportedVersion(v)),
+        None => Err(TsdbError::Corrupt("malformed bundle index")),
     }
-    bytes = rest;
+}
+
+/// Decodes the chunk list of an index value (its body, after the version and record address).
+pub(crate) fn decode_body(window: i64, mut bytes: &[u8]) -> Result<Vec<Located>> {
     let count = get_uvarint(&mut bytes)?;
     if count > bytes.len() as u64 {
         return Err(TsdbError::Corrupt("bundle index count exceeds its size"));
@@ -152,8 +188,19 @@ mod tests {
                 bytes: &b,
             },
         ];
-        let (data, index) = encode(1_000, &entries);
-        let located = decode_index(1_000, &index).unwrap();
+        let (data, body) = encode(1_000, &entries);
+        let index = index_value(300, data.len() as u32, &body);
+        let (record, located) = decode_index(1_000, &index).unwrap();
+        assert_eq!(record, Some((300, data.len() as u32)));
+        let mut legacy = vec![LEGACY_INDEX_VERSION];
+        legacy.extend_from_slice(&body);
+        assert_eq!(
+            decode_index(1_000, &legacy).unwrap(),
+            (None, located.clone())
+        );
+        assert_eq!(legacy_body(&legacy).unwrap(), &body[..]);
+        assert!(legacy_body(&index).is_err());
+        assert!(decode_index(1_000, &[9]).is_err());
         assert_eq!(located.len(), 2);
         assert_eq!(
             (located[1].series, located[1].start, located[1].end),

@@ -1,18 +1,28 @@
-//! Persisting in-memory state to sled in one atomic batch.
+//! Persisting in-memory state: block records, then the sled index, then the WAL segment.
 //!
 //! A flush, under the store lock, first seals heads whose window is over (raw heads whose window
 //! ended `late_tolerance_ms` before the newest sample, rollup heads whose window the rollup
 //! watermark has passed), then snapshots:
-//! * every chunk sealed since the last flush, packed per tier window into bundles (`B` + index `X`,
-//!   written once, never modified);
-//! * one WAL segment (`L`) with the payload bits each raw head gained since the last flush;
-//! * deletions of WAL segments no open head needs any more, of `I` records of forgotten series,
-//!   and the new `I` records and the samples counter.
+//! * every chunk sealed since the last flush, packed per tier window into bundles: each bundle is
+//!   one record appended to the window's block file (written once, never modified) and indexed by
+//!   an `X` value in sled;
+//! * one WAL segment with the payload bits each raw head gained since the last flush (and the
+//!   samples-written counter);
+//! * new `I` records, deletions of `I` records of forgotten series, and which WAL files no open
+//!   head needs any more.
 //!
-//! It applies them as **one** `sled::Batch` (atomic, also across a crash) and fsyncs without
-//! holding the store lock, then acknowledges what it wrote. Nothing is ever rewritten: the bytes a
-//! flush writes are proportional to the samples appended since the previous one (plus sealed
-//! chunks once), so sled's file no longer grows with every flush of an unchanged head.
+//! Without holding the store lock it then writes, each step durable (fsync) before the next:
+//! 1. the block records;
+//! 2. one atomic `sled::Batch` with their index entries, the `I` changes and the counter, only if
+//!    there are any (most flushes seal nothing and leave sled untouched);
+//! 3. the WAL segment, appended to the current WAL file;
+//! 4. deletion of the WAL files below the low-water mark.
+//!
+//! An index entry thus never names a record that is not durable (a crash after step 1 leaves
+//! unindexed records, which reopening truncates away), and a WAL segment never refers to a chunk
+//! that is not indexed. A crash after step 2 loses the flush's head samples, as a crash before the
+//! flush would: replaying the older segments rebuilds the heads as they were, minus the rows the
+//! newly indexed chunks hold. Then it acknowledges what it wrote. Nothing is ever rewritten.
 //!
 //! Rollup heads are not persisted at all: they are re-derived from the finer tier after a restart
 //! (see open.rs), and retention keeps the finer tier until the coarser window is sealed.
@@ -22,8 +32,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::bundle::{self, Entry};
-use super::keys::{bundle_key, segment_key, series_key, BUNDLE, COUNTERS_KEY, INDEX};
+use super::bundle::{self, Entry, Located};
+use super::keys::{bundle_key, series_key, COUNTERS_KEY, INDEX};
 use super::series::TierState;
 use super::wal::{self, Run};
 use super::{lock, BundleMeta, Inner, Tsdb};
@@ -38,7 +48,8 @@ pub struct FlushSummary {
     pub chunks: usize,
     /// Bundles written.
     pub bundles: usize,
-    /// WAL segments deleted.
+    /// WAL segments no open head needs any more (their files are deleted once every segment in
+    /// them is).
     pub segments_deleted: usize,
     /// Bytes of keys and values written.
     pub bytes: usize,
@@ -56,12 +67,16 @@ struct Sealed {
     seq: u64,
 }
 
-/// A written bundle, to acknowledge.
+/// A bundle to write and then acknowledge.
 struct WrittenBundle {
     id: u32,
     meta: BundleMeta,
+    /// Record payload.
+    data: Vec<u8>,
+    /// Index body (see bundle.rs).
+    body: Vec<u8>,
     /// `(series, pending seq, located)` of each chunk.
-    chunks: Vec<(u32, u64, bundle::Located)>,
+    chunks: Vec<(u32, u64, Located)>,
 }
 
 /// A WAL run, to acknowledge.
@@ -76,6 +91,12 @@ struct WalAck {
 /// Everything a flush writes, collected under the lock.
 struct Plan {
     batch: sled::Batch,
+    /// The batch holds index or series changes (otherwise sled is not written).
+    sled_dirty: bool,
+    /// Parts of the WAL segment to append.
+    wal_parts: Vec<Vec<u8>>,
+    /// Lowest segment an open head needs after this flush.
+    low_water: u64,
     summary: FlushSummary,
     bundles: Vec<WrittenBundle>,
     wal: Vec<WalAck>,
@@ -87,18 +108,21 @@ struct Plan {
 }
 
 impl Tsdb {
-    /// Makes everything appended, rolled up or dropped so far durable (one sled batch + fsync).
-    /// After it returns, a crash loses nothing that preceded the call. Appends proceed
-    /// concurrently while the batch is written.
+    /// Makes everything appended, rolled up or dropped so far durable (block records, sled index,
+    /// WAL segment; see the module docs). After it returns, a crash loses nothing that preceded the call.
+    /// Appends proceed concurrently while the data is written.
     pub fn flush(&self) -> Result<FlushSummary> {
         let _serial = lock(&self.flush_lock);
         let Some(plan) = self.plan_flush()? else {
             return Ok(FlushSummary::default());
         };
         let Plan {
-            batch,
-            summary,
-            bundles,
+            mut batch,
+            sled_dirty,
+            wal_parts,
+            low_water,
+            mut summary,
+            mut bundles,
             wal,
             segment,
             delete_segments,
@@ -106,8 +130,15 @@ impl Tsdb {
             removed_ids,
             samples_written,
         } = plan;
-        self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
+        self.write_blocks(&mut bundles, &mut batch, &mut summary)?;
+        if sled_dirty || !bundles.is_empty() {
+            self.tree.apply_batch(batch)?;
+            self.tree.flush()?;
+        }
+        if let Some((seq, _)) = segment {
+            summary.bytes += self.wal.append(seq, samples_written, &wal_parts)?;
+        }
+        self.wal.remove_below(low_water)?;
 
         let mut inner = lock(&self.inner);
         let n = new_ids.min(inner.new_ids.len());
@@ -271,13 +302,10 @@ impl Tsdb {
             for group in bundle::split(&entries) {
                 let id = inner.next_bundle;
                 inner.next_bundle = inner.next_bundle.wrapping_add(1);
-                let (data, index) = bundle::encode(window, group);
-                let located = bundle::decode_index(window, &index)?;
-                summary.bytes += data.len() + index.len() + 28;
+                let (data, body) = bundle::encode(window, group);
+                let located = bundle::decode_body(window, &body)?;
                 summary.chunks += group.len();
                 summary.bundles += 1;
-                batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], data);
-                batch.insert(&bundle_key(INDEX, tier, window, id)[..], index);
                 let members = &chunks[done..done + group.len()];
                 done += group.len();
                 let mut series: Vec<u32> = members.iter().map(|s| s.series).collect();
@@ -288,7 +316,12 @@ impl Tsdb {
                         tier,
                         window,
                         series,
+                        // Set once the record is written.
+                        offset: 0,
+                        len: 0,
                     },
+                    data,
+                    body,
                     chunks: members
                         .iter()
                         .zip(located)
@@ -300,23 +333,14 @@ impl Tsdb {
 
         // WAL segment.
         summary.heads = runs.len();
+        let mut wal_parts = Vec::new();
         let segment = if runs.is_empty() {
             None
         } else {
             inner.next_segment += 1;
-            let parts = wal::encode(&mut runs);
-            for (i, part) in parts.iter().enumerate() {
-                summary.bytes += part.len() + 11;
-                batch.insert(&segment_key(this_segment, i as u16)[..], part.as_slice());
-            }
-            Some((this_segment, parts.len() as u16))
+            wal_parts = wal::encode(&mut runs);
+            Some((this_segment, wal_parts.len() as u16))
         };
-        for seq in &delete_segments {
-            let parts = inner.segments.get(seq).copied().unwrap_or(0);
-            for part in 0..parts {
-                batch.remove(&segment_key(*seq, part)[..]);
-            }
-        }
         summary.segments_deleted = delete_segments.len();
 
         for &id in &inner.new_ids {
@@ -327,9 +351,13 @@ impl Tsdb {
         for &id in &inner.removed_ids {
             batch.remove(&series_key(id)[..]);
         }
+        let sled_dirty = !inner.new_ids.is_empty() || !inner.removed_ids.is_empty();
         batch.insert(COUNTERS_KEY, &inner.samples_written.to_be_bytes());
         Ok(Some(Plan {
             batch,
+            sled_dirty,
+            wal_parts,
+            low_water,
             summary,
             bundles,
             wal: acks,
@@ -339,6 +367,40 @@ impl Tsdb {
             removed_ids: inner.removed_ids.len(),
             samples_written: inner.samples_written,
         }))
+    }
+
+    /// Appends the planned bundles to their block files (durably) and adds their index entries to
+    /// `batch`. Bundles arrive grouped by tier window.
+    fn write_blocks(
+        &self,
+        bundles: &mut [WrittenBundle],
+        batch: &mut sled::Batch,
+        summary: &mut FlushSummary,
+    ) -> Result<()> {
+        let mut from = 0;
+        while from < bundles.len() {
+            let file = (bundles[from].meta.tier, bundles[from].meta.window);
+            let to = from
+                + bundles[from..]
+                    .iter()
+                    .take_while(|b| (b.meta.tier, b.meta.window) == file)
+                    .count();
+            let group = &mut bundles[from..to];
+            let records: Vec<(u32, &[u8])> =
+                group.iter().map(|b| (b.id, b.data.as_slice())).collect();
+            let addrs = self.blocks.append(file, &records)?;
+            for (b, addr) in group.iter_mut().zip(addrs) {
+                b.meta.offset = addr.offset;
+                b.meta.len = addr.len;
+                let index = bundle::index_value(addr.offset, addr.len, &b.body);
+                summary.bytes += (super::blocks::HEADER as usize) + b.data.len() + index.len() + 14;
+                batch.insert(&bundle_key(INDEX, file.0, file.1, b.id)[..], index);
+                // The payload is on disk; readers fetch it from the block file.
+                b.data = Vec::new();
+            }
+            from = to;
+        }
+        Ok(())
     }
 
     /// Seals raw heads whose window ended `late_tolerance_ms` before the newest sample (idle

@@ -1,17 +1,20 @@
-//! On-disk key layout inside the store's sled tree (store format 2).
+//! On-disk key layout inside the store's sled tree (store format 3).
 //!
 //! ```text
 //! "F"                                  store format record (see open.rs)
 //! "N"                                  counters (samples written, u64 BE)
 //! "I" id:u32                           series key of series id `id`
-//! "B" tier:u8 window:8 bundle:u32      bundle: sealed chunks of many series in one tier window
-//! "X" tier:u8 window:8 bundle:u32      the bundle's index (series, time span, offset of each chunk)
-//! "L" seq:u64 part:u16                 WAL segment: raw head bits appended since the previous flush
+//! "X" tier:u8 window:8 bundle:u32      a bundle's index: its block record (file offset, length)
+//!                                      and the series, time span and offset of each chunk in it
+//! "B" tier:u8 window:8 bundle:u32      store format 2 only: the bundle payload (now in block files,
+//!                                      see blocks.rs); read once to migrate
+//! "L" seq:u64 part:u16                 store format 2 only: WAL segment (now in WAL files, see
+//!                                      wal_files.rs); read once to migrate
 //! ```
 //!
-//! Timestamps are sign-flipped big-endian so byte order is time order: bundles are appended at the
-//! right edge of the tree in time order, which keeps sled's page rewrites (and so its space
-//! amplification) low, and retention deletes whole windows as contiguous key ranges.
+//! Timestamps are sign-flipped big-endian so byte order is time order: index entries are appended
+//! at the right edge of the tree in time order and retention deletes whole windows as contiguous
+//! key ranges.
 
 use crate::error::{Result, TsdbError};
 
@@ -21,11 +24,11 @@ pub(crate) const FORMAT_KEY: &[u8] = b"F";
 pub(crate) const COUNTERS_KEY: &[u8] = b"N";
 /// Kind byte of series-id records.
 pub(crate) const SERIES: u8 = b'I';
-/// Kind byte of bundles.
+/// Kind byte of bundle payloads of store format 2 (migrated on open).
 pub(crate) const BUNDLE: u8 = b'B';
 /// Kind byte of bundle indexes.
 pub(crate) const INDEX: u8 = b'X';
-/// Kind byte of WAL segments.
+/// Kind byte of WAL segments of store format 2 (migrated on open).
 pub(crate) const SEGMENT: u8 = b'L';
 
 /// Order-preserving encoding of a timestamp.
@@ -80,6 +83,7 @@ pub(crate) fn parse_bundle_key(key: &[u8]) -> Result<(u8, i64, u32)> {
 }
 
 /// `"L" seq part`.
+#[cfg(test)]
 pub(crate) fn segment_key(seq: u64, part: u16) -> [u8; 11] {
     let mut k = [0u8; 11];
     k[0] = SEGMENT;

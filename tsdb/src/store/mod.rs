@@ -9,6 +9,7 @@
 //! retention for one series at a time, queries only to copy the heads of the series they read.
 
 mod aggregate;
+mod blocks;
 mod bundle;
 mod config;
 mod flush;
@@ -20,6 +21,7 @@ mod retain;
 mod rollup;
 mod series;
 mod wal;
+mod wal_files;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -29,24 +31,29 @@ use serde::{Deserialize, Serialize};
 pub use aggregate::Point;
 pub use config::{TierConfig, TierSpec, MAX_TIERS};
 pub use flush::FlushSummary;
-pub use open::{STORE_FORMAT_VERSION, TREE_NAME};
+pub use open::{BLOCKS_DIR, STORE_FORMAT_VERSION, TREE_NAME};
 pub use retain::RetainProgress;
 pub use rollup::RollupProgress;
 
 use crate::error::{Result, TsdbError};
 use crate::series_key::SeriesKey;
 use aggregate::floor_to;
+use blocks::{Blocks, RecordAddr};
 use series::SeriesState;
+use wal_files::WalFiles;
 
 /// Timestamps accepted by the store: ±2^62 ms (±146 million years), which keeps all internal
 /// arithmetic free of overflow.
 const TS_LIMIT: i64 = 1 << 62;
 
-/// Compressed, tiered time-series store on a sled tree.
+/// Compressed, tiered time-series store: chunk payloads in block files, everything else in a sled
+/// tree.
 #[derive(Debug)]
 pub struct Tsdb {
     db: sled::Db,
     tree: sled::Tree,
+    blocks: Blocks,
+    wal: WalFiles,
     config: TierConfig,
     inner: Mutex<Inner>,
     /// Serializes flushes and retention so their sled batches land in snapshot order.
@@ -60,6 +67,23 @@ struct BundleMeta {
     window: i64,
     /// Series with a chunk in it.
     series: Vec<u32>,
+    /// Offset of its record in the window's block file.
+    offset: u64,
+    /// Payload length of the record.
+    len: u32,
+}
+
+impl BundleMeta {
+    /// Address of the bundle's block record (`id` is the bundle's id).
+    fn addr(&self, id: u32) -> RecordAddr {
+        RecordAddr {
+            tier: self.tier,
+            window: self.window,
+            bundle: id,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
 }
 
 /// Mutable in-memory state.
@@ -135,12 +159,17 @@ pub struct Stats {
     pub pending_chunks: u64,
     /// Open head chunks holding at least one sample.
     pub heads: u64,
-    /// Sum of key and value lengths of everything this store keeps in its sled tree.
+    /// Sum of key and value lengths of everything this store keeps in its sled tree, plus the
+    /// block and WAL files' bytes.
     pub logical_bytes: u64,
-    /// Of which WAL segments.
+    /// Of which WAL files.
     pub wal_bytes: u64,
+    /// Of which block files (chunk payloads with their record headers).
+    pub block_bytes: u64,
+    /// Block files on disk.
+    pub block_files: u64,
     /// sled's on-disk size of the whole database (includes other trees sharing the `sled::Db`, and
-    /// sled's own log overhead).
+    /// sled's own log overhead) plus the block and WAL files.
     pub bytes_on_disk: u64,
     /// Raw samples accepted, persisted across restarts as of the last flush.
     pub samples_written: u64,
@@ -267,13 +296,14 @@ impl Tsdb {
         };
         for item in self.tree.iter() {
             let (k, v) = item?;
-            let n = (k.len() + v.len()) as u64;
-            stats.logical_bytes += n;
-            if k.first() == Some(&keys::SEGMENT) {
-                stats.wal_bytes += n;
-            }
+            stats.logical_bytes += (k.len() + v.len()) as u64;
         }
-        stats.bytes_on_disk = self.db.size_on_disk()?;
+        let (files, bytes) = self.blocks.total_bytes()?;
+        stats.block_files = files;
+        stats.block_bytes = bytes;
+        stats.wal_bytes = self.wal.total_bytes().1;
+        stats.logical_bytes += bytes + stats.wal_bytes;
+        stats.bytes_on_disk = self.db.size_on_disk()? + bytes + stats.wal_bytes;
         Ok(stats)
     }
 }

@@ -247,7 +247,7 @@ impl Tsdb {
                 match part {
                     Part::Tier(snap) => {
                         rows.clear();
-                        read_rows(&self.tree, &mut cache, snap, *lower, *upper, &mut rows)?;
+                        read_rows(&self.blocks, &mut cache, snap, *lower, *upper, &mut rows)?;
                         for r in &rows {
                             if let Some(i) = slot(r.ts).filter(|_| r.avg.is_finite()) {
                                 sums[i].0 += r.avg * r.count;
@@ -320,7 +320,7 @@ impl Tsdb {
             };
             rows.clear();
             for (lower, upper, tier) in &snap.parts {
-                read_rows(&self.tree, &mut cache, tier, *lower, *upper, &mut rows)?;
+                read_rows(&self.blocks, &mut cache, tier, *lower, *upper, &mut rows)?;
             }
             out.push(downsample(&rows, start_ms, end_ms, max_points));
         }

@@ -1,12 +1,12 @@
-//! Reading a time range of one series tier from flushed chunks (bundles on disk), pending chunks
-//! (memory) and the head.
+//! Reading a time range of one series tier from flushed chunks (bundles in block files), pending
+//! chunks (memory) and the head.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::aggregate::Row;
+use super::blocks::{Blocks, RecordAddr};
 use super::bundle;
-use super::keys::{bundle_key, BUNDLE};
 use super::series::{ChunkRef, TierState};
 use super::BundleMeta;
 use crate::codec::{ChunkDecoder, MAX_COLUMNS};
@@ -18,11 +18,11 @@ use crate::error::Result;
 pub(crate) struct TierSnapshot {
     head: Option<Vec<u8>>,
     pending: Vec<(i64, i64, Arc<[u8]>)>,
-    refs: Vec<(ChunkRef, [u8; 14])>,
+    refs: Vec<(ChunkRef, RecordAddr)>,
 }
 
 impl TierSnapshot {
-    /// Copies the head (encoded), references the pending chunks and resolves bundle keys.
+    /// Copies the head (encoded), references the pending chunks and resolves bundle addresses.
     pub(crate) fn of(
         bundles: &BTreeMap<u32, BundleMeta>,
         tier: usize,
@@ -48,7 +48,8 @@ impl TierSnapshot {
                 .filter(|r| overlaps(r.start, r.end))
                 .filter_map(|r| {
                     let meta = bundles.get(&r.bundle)?;
-                    Some((*r, bundle_key(BUNDLE, tier as u8, meta.window, r.bundle)))
+                    debug_assert_eq!(usize::from(meta.tier), tier);
+                    Some((*r, meta.addr(r.bundle)))
                 })
                 .collect(),
         }
@@ -58,19 +59,19 @@ impl TierSnapshot {
 /// Bundles read during one query, shared by the series that live in them.
 #[derive(Default)]
 pub(crate) struct BundleCache {
-    bundles: HashMap<[u8; 14], sled::IVec>,
+    bundles: HashMap<RecordAddr, Arc<[u8]>>,
 }
 
 impl BundleCache {
-    fn get(&mut self, tree: &sled::Tree, key: &[u8; 14]) -> Result<Option<sled::IVec>> {
-        if let Some(v) = self.bundles.get(key) {
-            return Ok(Some(v.clone()));
+    fn get(&mut self, blocks: &Blocks, addr: &RecordAddr) -> Result<Option<Arc<[u8]>>> {
+        if let Some(v) = self.bundles.get(addr) {
+            return Ok(Some(Arc::clone(v)));
         }
-        let found = tree.get(key)?;
-        if let Some(v) = &found {
-            self.bundles.insert(*key, v.clone());
-        }
-        Ok(found)
+        let Some(found) = blocks.read(addr)? else {
+            return Ok(None);
+        };
+        self.bundles.insert(*addr, Arc::clone(&found));
+        Ok(Some(found))
     }
 }
 
@@ -92,7 +93,7 @@ fn decode_range(bytes: &[u8], from: i64, to: i64, out: &mut Vec<Row>) -> Result<
 
 /// Appends the tier's rows with `from <= ts < to`, in time order, to `out`.
 pub(crate) fn read_rows(
-    tree: &sled::Tree,
+    blocks: &Blocks,
     cache: &mut BundleCache,
     snap: &TierSnapshot,
     from: i64,
@@ -103,7 +104,7 @@ pub(crate) fn read_rows(
         return Ok(());
     }
     enum Source<'a> {
-        Disk(&'a ChunkRef, &'a [u8; 14]),
+        Disk(&'a ChunkRef, &'a RecordAddr),
         Mem(&'a Arc<[u8]>),
     }
     let mut chunks: Vec<(i64, Source<'_>)> = snap
@@ -117,7 +118,7 @@ pub(crate) fn read_rows(
         match source {
             Source::Disk(r, key) => {
                 // A bundle deleted by retention after the snapshot was taken: its data has expired.
-                let Some(data) = cache.get(tree, key)? else {
+                let Some(data) = cache.get(blocks, key)? else {
                     continue;
                 };
                 let bytes = bundle::slice(&data, r.offset, r.len)?;

@@ -1,5 +1,5 @@
 //! Retention: deleting whole bundles (one tier window of many series) older than each tier's
-//! retention, and forgetting series left without data.
+//! retention, then the block files left without bundles, and forgetting series left without data.
 //!
 //! A bundle of tier `t` covering window `[w, w + span)` is deleted once `w + span ≤ now − retention`
 //! and, unless `t` is the coarsest tier, every series in it has tier `t + 1` durable (sealed and
@@ -8,12 +8,14 @@
 //!
 //! # Running it
 //! Call [`Tsdb::retain_step`] with a `max_series` budget until [`RetainProgress::done`]: the first
-//! call of a pass deletes expired bundles (one sled batch), later calls forget empty series in
+//! call of a pass deletes expired bundles (one sled batch, made durable before any block file
+//! goes, so no index entry ever names a deleted file; a crash in between leaves orphaned files
+//! that reopening deletes), later calls forget empty series in
 //! budgeted slices. Forgotten series' records are deleted by the next [`Tsdb::flush`].
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{bundle_key, BUNDLE, INDEX};
+use super::keys::{bundle_key, INDEX};
 use super::rollup::next_key;
 use super::{lock, Tsdb};
 use crate::error::Result;
@@ -27,6 +29,8 @@ pub struct RetainProgress {
     pub chunks_deleted: usize,
     /// Bundles deleted.
     pub bundles_deleted: usize,
+    /// Block files deleted (every bundle in them was deleted).
+    pub files_deleted: usize,
     /// Series forgotten because every tier became empty.
     pub series_removed: usize,
     /// The pass reached the last series; the next call starts a new pass.
@@ -108,10 +112,10 @@ impl Tsdb {
         }
         let mut batch = sled::Batch::default();
         for &(id, tier, window) in &expired {
-            batch.remove(&bundle_key(BUNDLE, tier, window, id)[..]);
             batch.remove(&bundle_key(INDEX, tier, window, id)[..]);
         }
         self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
         let mut inner = lock(&self.inner);
         for &(id, tier, _) in &expired {
             let Some(meta) = inner.bundles.remove(&id) else {
@@ -130,6 +134,18 @@ impl Tsdb {
                 }
             }
         }
+        let mut files: Vec<(u8, i64)> = expired.iter().map(|&(_, t, w)| (t, w)).collect();
+        files.sort_unstable();
+        files.dedup();
+        files.retain(|&(t, w)| !inner.bundles.values().any(|m| m.tier == t && m.window == w));
+        drop(inner);
+        for &file in &files {
+            self.blocks.remove(file)?;
+        }
+        if !files.is_empty() {
+            self.blocks.sync_dir()?;
+        }
+        progress.files_deleted += files.len();
         Ok(())
     }
 }

@@ -119,7 +119,7 @@ impl Tsdb {
             }
             let snap = TierSnapshot::of(bundles, tier - 1, &state.tiers[tier - 1], from, limit);
             let mut rows = Vec::new();
-            read_rows(&self.tree, cache, &snap, from, limit, &mut rows)?;
+            read_rows(&self.blocks, cache, &snap, from, limit, &mut rows)?;
             for bucket in aggregate(&rows, |ts| floor_to(ts, width)) {
                 let max = self.config.max_chunk_samples;
                 state.tiers[tier].push(spec, max, bucket.ts, &bucket.columns(), seq)?;

@@ -3,8 +3,9 @@
 //! Each flush appends one segment holding, for every raw head that grew, only the payload bits
 //! added since the previous flush (a head's bit stream is append-only, see
 //! [`crate::codec::ChunkEncoder::payload_bits`]). When a head is sealed its chunk goes into a bundle
-//! in the same atomic batch, and segments older than every open head's first run are deleted. On
-//! open, runs are concatenated per series and the heads decoded back.
+//! in the same flush, and segments older than every open head's first run are no longer needed
+//! (their WAL files are deleted, see wal_files.rs). On open, runs are concatenated per series and
+//! the heads decoded back.
 //!
 //! Part layout: `[version]` then runs sorted by series id: `id−previous id (uvarint) flags (u8:
 //! bit 0 = the run starts a new head) [first tick (ivarint) if new] samples (uvarint) bits (uvarint)
