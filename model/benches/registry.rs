@@ -154,22 +154,25 @@ fn ingest_five_percent<M: Measurement + 'static>(c: &mut Criterion<M>, label: &s
         snapshot(0, 1000, 0, 20, 56.0),
     ];
     let mut poll = 0u64;
-    c.bench_function(&format!("ingest 1000 (5% changed) + take_diff ({label})"), |b| {
-        b.iter_batched(
-            || {
-                poll += 1;
-                let mut next = polls[(poll % 2) as usize].clone();
-                next.observed_at = T0.plus_millis(poll * 10_000);
-                next
-            },
-            |next| {
-                let now = next.observed_at;
-                registry.ingest(next, now);
-                registry.take_diff()
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    c.bench_function(
+        &format!("ingest 1000 (5% changed) + take_diff ({label})"),
+        |b| {
+            b.iter_batched(
+                || {
+                    poll += 1;
+                    let mut next = polls[(poll % 2) as usize].clone();
+                    next.observed_at = T0.plus_millis(poll * 10_000);
+                    next
+                },
+                |next| {
+                    let now = next.observed_at;
+                    registry.ingest(next, now);
+                    registry.take_diff()
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
     // Every poll must have produced a patch per resource (lastSeen) and content for 5 %.
     let mut next = polls[0].clone();
     next.observed_at = T0.plus_millis((poll + 1) * 10_000);

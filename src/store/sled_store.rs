@@ -200,7 +200,8 @@ fn open_db(path: &Path) -> Result<sled::Db> {
         match sled::Config::new()
             .path(path)
             .cache_capacity(PAGE_CACHE_BYTES)
-            .open() {
+            .open()
+        {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock")

@@ -88,8 +88,18 @@ struct WalAck {
     new_head: bool,
 }
 
+/// Most series registrations written to sled in one batch. sled 0.34 keeps every intermediate
+/// copy of the tree nodes a batch touches alive until the batch ends, and many are never
+/// reclaimed: one batch registering 70,000 series left ~300 MB of heap behind, batches of 1,000
+/// ~13 MB (measured with a counting allocator). A registration is harmless on its own (a series
+/// with no data), so registrations may be applied ahead of, and apart from, the flush's batch.
+const SERIES_BATCH: usize = 1_000;
+
 /// Everything a flush writes, collected under the lock.
 struct Plan {
+    /// New series registrations, applied before `batch` in batches of at most
+    /// [`SERIES_BATCH`] (see there).
+    series_batches: Vec<sled::Batch>,
     batch: sled::Batch,
     /// The batch holds index or series changes (otherwise sled is not written).
     sled_dirty: bool,
@@ -117,6 +127,7 @@ impl Tsdb {
             return Ok(FlushSummary::default());
         };
         let Plan {
+            series_batches,
             mut batch,
             sled_dirty,
             wal_parts,
@@ -131,6 +142,9 @@ impl Tsdb {
             samples_written,
         } = plan;
         self.write_blocks(&mut bundles, &mut batch, &mut summary)?;
+        for series in series_batches {
+            self.tree.apply_batch(series)?;
+        }
         if sled_dirty || !bundles.is_empty() {
             self.tree.apply_batch(batch)?;
             self.tree.flush()?;
@@ -343,10 +357,15 @@ impl Tsdb {
         };
         summary.segments_deleted = delete_segments.len();
 
-        for &id in &inner.new_ids {
-            if let Some(key) = inner.by_id.get(&id) {
-                batch.insert(&series_key(id)[..], &key[..]);
+        let mut series_batches = Vec::new();
+        for ids in inner.new_ids.chunks(SERIES_BATCH) {
+            let mut series = sled::Batch::default();
+            for &id in ids {
+                if let Some(key) = inner.by_id.get(&id) {
+                    series.insert(&series_key(id)[..], &key[..]);
+                }
             }
+            series_batches.push(series);
         }
         for &id in &inner.removed_ids {
             batch.remove(&series_key(id)[..]);
@@ -354,6 +373,7 @@ impl Tsdb {
         let sled_dirty = !inner.new_ids.is_empty() || !inner.removed_ids.is_empty();
         batch.insert(COUNTERS_KEY, &inner.samples_written.to_be_bytes());
         Ok(Some(Plan {
+            series_batches,
             batch,
             sled_dirty,
             wal_parts,
