@@ -84,7 +84,7 @@ pub fn size(hosts: u64) {
         store.flush().expect("flush");
     }
     let stats = store.stats().expect("stats");
-    let files = dir_bytes(dir.path());
+    let files = pulse_tsdb::bytes_under(dir.path()).expect("data dir size");
     let n = stats.samples_written as f64;
     println!(
         "history-size: {hosts} simulated hosts, one day of 10 s reports ({:.0} s to run)",
@@ -125,22 +125,6 @@ pub fn size(hosts: u64) {
         .map(|(m, (bytes, n))| format!("{} {:.2}", m.as_str(), *bytes as f64 / *n as f64))
         .collect();
     println!("  codec alone, B/sample by metric: {}", per.join(", "));
-}
-
-/// Sum of the sizes of all files under `path`.
-fn dir_bytes(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .expect("read dir")
-        .map(|e| {
-            let e = e.expect("dir entry");
-            let meta = e.metadata().expect("metadata");
-            if meta.is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                meta.len()
-            }
-        })
-        .sum()
 }
 
 /// Deterministic per-resource noise in `0..1`.

@@ -32,22 +32,6 @@ fn codec_bytes(kind: Kind, series: u64, unit_ms: i64) -> usize {
     total
 }
 
-/// Sum of the sizes of all files under `path`.
-fn dir_bytes(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .expect("read dir")
-        .map(|e| {
-            let e = e.expect("dir entry");
-            let meta = e.metadata().expect("metadata");
-            if meta.is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                meta.len()
-            }
-        })
-        .sum()
-}
-
 /// Logical, sled-reported and all-files bytes per sample, and the sample count.
 fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, f64, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -83,7 +67,7 @@ fn store_bytes(kinds: &[Kind], series: u64) -> (f64, f64, f64, u64) {
     (
         stats.logical_bytes as f64 / n,
         stats.bytes_on_disk as f64 / n,
-        dir_bytes(dir.path()) as f64 / n,
+        pulse_tsdb::bytes_under(dir.path()).expect("data dir size") as f64 / n,
         stats.samples_written,
     )
 }

@@ -38,7 +38,8 @@
 //!   per segment; sled keeps only bundle indexes, series records and a counter, written only
 //!   when chunks seal or series come and go.
 //! * **Durability**: a flush writes, each step fsynced before the next: the records of chunks
-//!   sealed since the last flush (block files); their index entries and series changes (one
+//!   sealed since the last flush (block files); new series registrations (sled batches of at most
+//!   1,000: larger ones leave sled's heap bloated); their index entries and removed series (one
 //!   atomic `sled::Batch`, skipped when empty); one WAL segment with the payload bits each raw
 //!   head gained since the last flush; then it deletes WAL files no open head needs. Nothing is
 //!   rewritten. An index entry thus never names a record that is not durable (a crash in between
@@ -70,3 +71,19 @@ pub use store::{
     AppendSummary, FlushSummary, Point, RetainProgress, RollupProgress, Stats, TierConfig,
     TierSpec, Tsdb, BLOCKS_DIR, MAX_TIERS, STORE_FORMAT_VERSION, TREE_NAME,
 };
+
+/// Bytes of all files under `path`, recursively: what a store (or a data dir holding one) takes
+/// on disk, for size measurements.
+pub fn bytes_under(path: &std::path::Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            bytes_under(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
