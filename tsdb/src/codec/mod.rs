@@ -11,5 +11,5 @@ pub(crate) mod varint;
 
 pub use chunk::{
     assemble_chunk, decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION,
-    MAX_COLUMNS,
+    MAX_COLUMNS, OLDEST_READ_VERSION,
 };

@@ -25,13 +25,44 @@
 use super::bits::{BitReader, BitWriter};
 use crate::error::{Result, TsdbError};
 
-/// Largest decimal exponent (4 bits).
-const MAX_EXP: u8 = 15;
+/// Largest decimal scale (value = n / 10^15).
+const MAX_SCALE: i8 = 15;
+/// Smallest decimal scale of codec format 3 (value = n × 10^16); format 2 has no negative scales.
+const MIN_SCALE: i8 = -16;
 /// Largest integer magnitude accepted in decimal mode (exact in an f64).
 const MAX_DECIMAL: f64 = 9_007_199_254_740_992.0;
-const POW10: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+const MAX_DECIMAL_INT: i64 = 1 << 53;
+const POW10: [f64; 17] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
 ];
+const POW10_INT: [i64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+/// Codec format whose value columns have negative scales and the shift escape.
+pub(crate) const FORMAT_SHIFT: u8 = 3;
+/// Bits of a scale field and of a shift field in format 3 (stored offset by 16).
+const SCALE_BITS: u32 = 5;
+/// Bits of an exponent field in format 2.
+const EXP_BITS_V2: u32 = 4;
+/// The encoder moves to a coarser scale after this many consecutive non-zero deltas whose
+/// integers all had a trailing decimal zero (so a rate that fell below a power of ten and came
+/// back does not keep paying ~3.3 bits per delta for a digit that is always 0).
+const COARSEN_AFTER: u32 = 32;
 /// A unary prefix of this many ones is an escape (valid prefixes have at most 46; the bit reader
 /// sees at most 57 bits at once).
 const ESCAPE_Q: u32 = 48;
@@ -41,6 +72,9 @@ const MAX_Q: u64 = 1 << 46;
 const ESC_BIG: u64 = 0;
 const ESC_RESCALE: u64 = 1;
 const ESC_RAW: u64 = 2;
+/// Format 3 only: 5-bit signed shift `d` (offset 16) of the scale; the previous integer is
+/// multiplied by 10^d (or divided by 10^−d, exactly), then the value follows as a normal entry.
+const ESC_SHIFT: u64 = 3;
 /// Adaptive code parameter (identical in encoder and decoder): a running average of the bit
 /// length of recent non-zero deltas, in 1/16 bits, moving a quarter of the way to each new one.
 /// Working in the log domain follows magnitude jumps (a burst starting or ending) within a few
@@ -89,32 +123,68 @@ fn write_escape(w: &mut BitWriter, kind: u64) {
     w.write_bits(kind, 2);
 }
 
-/// The value decimal mode decodes for integer `n` at exponent `e`.
+/// The value decimal mode decodes for integer `n` at scale `s`: `n / 10^s`, or `n × 10^−s` for
+/// a negative scale (callers keep `s` in `MIN_SCALE..=MAX_SCALE`).
 #[inline]
-fn from_decimal(n: i64, e: u8) -> f64 {
-    if e == 0 {
-        n as f64
-    } else {
-        n as f64 / POW10[usize::from(e & MAX_EXP)]
+fn from_decimal(n: i64, s: i8) -> f64 {
+    match s {
+        0 => n as f64,
+        1.. => n as f64 / POW10[usize::from(s.unsigned_abs()).min(16)],
+        _ => n as f64 * POW10[usize::from(s.unsigned_abs()).min(16)],
     }
 }
 
-/// `Some(n)` if `v` decodes bit-identically from integer `n` at exponent `e`.
+/// `Some(n)` if `v` decodes bit-identically from integer `n` at scale `s`.
 #[inline]
-fn to_decimal(v: f64, e: u8) -> Option<i64> {
-    let n = (v * POW10[usize::from(e & MAX_EXP)]).round();
+fn to_decimal(v: f64, s: i8) -> Option<i64> {
+    let p = POW10[usize::from(s.unsigned_abs()).min(16)];
+    let n = if s >= 0 { v * p } else { v / p }.round();
     if n.is_nan() || n.abs() > MAX_DECIMAL {
         return None;
     }
     let n = n as i64;
-    (from_decimal(n, e).to_bits() == v.to_bits()).then_some(n)
+    (from_decimal(n, s).to_bits() == v.to_bits()).then_some(n)
 }
 
-/// Smallest exponent (other than `skip`) at which `v` has an exact decimal form.
-fn find_exponent(v: f64, skip: Option<u8>) -> Option<(u8, i64)> {
-    (0..=MAX_EXP)
-        .filter(|&e| Some(e) != skip)
-        .find_map(|e| to_decimal(v, e).map(|n| (e, n)))
+/// The coarsest scale (other than `skip`) at which `v` has an exact decimal form: the most
+/// trailing zeros dropped for integers, the fewest decimals otherwise.
+fn find_scale(v: f64, skip: Option<i8>) -> Option<(i8, i64)> {
+    if !v.is_finite() {
+        return None;
+    }
+    let from = if v.fract() == 0.0 { MIN_SCALE } else { 1 };
+    (from..=MAX_SCALE)
+        .filter(|&s| Some(s) != skip)
+        .find_map(|s| to_decimal(v, s).map(|n| (s, n)))
+}
+
+/// The next finer scale (at most 15 steps, as a shift field holds) at which `v` is exact and the
+/// previous integer `prev` can be rescaled within the decimal range: `(scale, n, rescaled prev)`.
+fn find_finer(v: f64, s: i8, prev: i64) -> Option<(i8, i64, i64)> {
+    if !v.is_finite() {
+        return None;
+    }
+    let top = (i16::from(s) + 15).min(i16::from(MAX_SCALE)) as i8;
+    ((s + 1)..=top).find_map(|t| {
+        let n = to_decimal(v, t)?;
+        let p = prev.checked_mul(POW10_INT[(t - s) as usize])?;
+        (p.abs() <= MAX_DECIMAL_INT).then_some((t, n, p))
+    })
+}
+
+/// Decimal trailing zeros of `n` (15 for 0: as many as a shift can drop).
+#[inline]
+fn decimal_zeros(n: i64) -> u32 {
+    if n == 0 {
+        return 15;
+    }
+    let mut z = 0;
+    let mut n = n;
+    while z < 15 && n % 10 == 0 {
+        n /= 10;
+        z += 1;
+    }
+    z
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -124,14 +194,114 @@ enum EncMode {
         prev: u64,
         window: Option<(u32, u32)>,
     },
-    Decimal {
-        exp: u8,
-        prev: i64,
-        rice: Rice,
-    },
+    Decimal(EncDecimal),
 }
 
-/// Streaming encoder for one value column.
+/// Decimal-mode encoder state.
+#[derive(Debug, Clone, Copy)]
+struct EncDecimal {
+    scale: i8,
+    prev: i64,
+    rice: Rice,
+    /// Consecutive non-zero deltas whose integers all had trailing decimal zeros.
+    run: u32,
+    /// The fewest trailing zeros among those integers.
+    zeros: u32,
+}
+
+impl EncDecimal {
+    fn new(scale: i8, prev: i64) -> Self {
+        EncDecimal {
+            scale,
+            prev,
+            rice: Rice::START,
+            run: 0,
+            zeros: 15,
+        }
+    }
+
+    /// Writes the shift escape for `d` (−16..=15, not 0).
+    #[inline]
+    fn write_shift(w: &mut BitWriter, d: i8) {
+        w.write_bit(true);
+        write_escape(w, ESC_SHIFT);
+        w.write_bits((i64::from(d) + 16) as u64, SCALE_BITS);
+    }
+
+    /// If the integers have kept trailing zeros long enough, the coarser `(scale, n)` for `n`.
+    #[inline]
+    fn coarser(&self, v: f64, n: i64) -> Option<(i8, i64)> {
+        if self.run < COARSEN_AFTER {
+            return None;
+        }
+        let room = (i16::from(self.scale) - i16::from(MIN_SCALE)).max(0) as u32;
+        let d = self
+            .zeros
+            .min(decimal_zeros(self.prev))
+            .min(decimal_zeros(n))
+            .min(room);
+        if d == 0 {
+            return None;
+        }
+        let t = self.scale - d as i8;
+        let nc = to_decimal(v, t)?;
+        (nc.checked_mul(POW10_INT[d as usize]) == Some(n)).then_some((t, nc))
+    }
+
+    #[inline]
+    fn push(&mut self, w: &mut BitWriter, v: f64) {
+        if let Some(n) = to_decimal(v, self.scale) {
+            if let Some((t, nc)) = self.coarser(v, n) {
+                let d = self.scale - t;
+                Self::write_shift(w, -d);
+                self.prev /= POW10_INT[d as usize];
+                self.scale = t;
+                self.restart_run();
+                write_delta(w, nc.wrapping_sub(self.prev), &mut self.rice);
+                self.prev = nc;
+                return;
+            }
+            let delta = n.wrapping_sub(self.prev);
+            write_delta(w, delta, &mut self.rice);
+            if delta != 0 {
+                let z = decimal_zeros(n);
+                if z == 0 {
+                    self.restart_run();
+                } else {
+                    self.run += 1;
+                    self.zeros = self.zeros.min(z);
+                }
+            }
+            self.prev = n;
+        } else if let Some((t, n, p)) = find_finer(v, self.scale, self.prev) {
+            Self::write_shift(w, t - self.scale);
+            self.scale = t;
+            self.restart_run();
+            write_delta(w, n.wrapping_sub(p), &mut self.rice);
+            self.prev = n;
+        } else if let Some((t, n)) = find_scale(v, Some(self.scale)) {
+            w.write_bit(true);
+            write_escape(w, ESC_RESCALE);
+            w.write_bits((i64::from(t) + 16) as u64, SCALE_BITS);
+            w.write_bits(n as u64, 64);
+            self.scale = t;
+            self.prev = n;
+            self.restart_run();
+        } else {
+            w.write_bit(true);
+            write_escape(w, ESC_RAW);
+            w.write_bits(v.to_bits(), 64);
+        }
+    }
+
+    #[inline]
+    fn restart_run(&mut self) {
+        self.run = 0;
+        self.zeros = 15;
+    }
+}
+
+/// Streaming encoder for one value column (always the current codec format).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ValueEncoder {
     mode: EncMode,
@@ -150,18 +320,15 @@ impl ValueEncoder {
     #[inline]
     pub(crate) fn push(&mut self, w: &mut BitWriter, v: f64) {
         match self.mode {
-            EncMode::Unset => match find_exponent(v, None) {
-                Some((exp, n)) => {
-                    w.write_bits(0b1_0000 | u64::from(exp), 5);
+            EncMode::Unset => match find_scale(v, None) {
+                Some((scale, n)) => {
+                    w.write_bit(true);
+                    w.write_bits((i64::from(scale) + 16) as u64, SCALE_BITS);
                     // The first integer is coded against 0 without adapting `k`: its size says
                     // nothing about the deltas that follow.
                     let mut first = Rice::START;
                     write_delta(w, n, &mut first);
-                    self.mode = EncMode::Decimal {
-                        exp,
-                        prev: n,
-                        rice: Rice::START,
-                    };
+                    self.mode = EncMode::Decimal(EncDecimal::new(scale, n));
                 }
                 None => {
                     w.write_bit(false);
@@ -180,27 +347,7 @@ impl ValueEncoder {
                 write_xor(w, v.to_bits() ^ *prev, window);
                 *prev = v.to_bits();
             }
-            EncMode::Decimal {
-                ref mut exp,
-                ref mut prev,
-                ref mut rice,
-            } => {
-                if let Some(n) = to_decimal(v, *exp) {
-                    write_delta(w, n.wrapping_sub(*prev), rice);
-                    *prev = n;
-                } else if let Some((e, n)) = find_exponent(v, Some(*exp)) {
-                    w.write_bit(true);
-                    write_escape(w, ESC_RESCALE);
-                    w.write_bits(u64::from(e), 4);
-                    w.write_bits(n as u64, 64);
-                    *exp = e;
-                    *prev = n;
-                } else {
-                    w.write_bit(true);
-                    write_escape(w, ESC_RAW);
-                    w.write_bits(v.to_bits(), 64);
-                }
-            }
+            EncMode::Decimal(ref mut dec) => dec.push(w, v),
         }
     }
 }
@@ -265,34 +412,52 @@ enum DecMode {
         window: Option<(u32, u32)>,
     },
     Decimal {
-        exp: u8,
+        scale: i8,
         prev: i64,
         rice: Rice,
     },
 }
 
-/// Streaming decoder for one value column.
+/// Streaming decoder for one value column of a given codec format (2 or 3).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ValueDecoder {
     mode: DecMode,
+    /// Whether the column is codec format 3 (5-bit signed scales, shift escape).
+    shifts: bool,
 }
 
 impl Default for ValueDecoder {
     fn default() -> Self {
-        ValueDecoder {
-            mode: DecMode::Unset,
-        }
+        ValueDecoder::new(FORMAT_SHIFT)
     }
 }
 
+/// Reads a scale field: 4 bits (0..=15) in format 2, 5 bits offset by 16 in format 3.
+#[inline]
+fn read_scale(r: &mut BitReader<'_>, shifts: bool) -> Result<i8> {
+    Ok(if shifts {
+        r.read_bits(SCALE_BITS)? as i8 - 16
+    } else {
+        r.read_bits(EXP_BITS_V2)? as i8
+    })
+}
+
 impl ValueDecoder {
+    /// A decoder for columns written by codec `format` (2 or 3; the chunk header checked it).
+    pub(crate) fn new(format: u8) -> Self {
+        ValueDecoder {
+            mode: DecMode::Unset,
+            shifts: format >= FORMAT_SHIFT,
+        }
+    }
+
     /// Decodes the next value.
     #[inline]
     pub(crate) fn next(&mut self, r: &mut BitReader<'_>) -> Result<f64> {
         if let DecMode::Unset = self.mode {
             if r.read_bit()? {
                 self.mode = DecMode::Decimal {
-                    exp: r.read_bits(4)? as u8,
+                    scale: read_scale(r, self.shifts)?,
                     prev: 0,
                     rice: Rice::START,
                 };
@@ -317,57 +482,87 @@ impl ValueDecoder {
                 Ok(f64::from_bits(*prev))
             }
             DecMode::Decimal {
-                ref mut exp,
+                ref mut scale,
                 ref mut prev,
                 ref mut rice,
-            } => {
-                // Fast path: the flag, the prefix, `m` and the low bits from one peeked word.
-                let (word, avail) = r.peek();
-                if word >> 63 == 0 && avail >= 1 {
-                    r.skip(1);
-                    return Ok(from_decimal(*prev, *exp));
-                }
-                let ones = (!(word << 1)).leading_zeros();
-                let k = rice.k();
-                let len = 2 + 2 * ones + k;
-                if ones < ESCAPE_Q && len <= 64 && len as usize <= avail {
-                    let body = word << (2 + ones);
-                    let m_low = if ones > 0 { body >> (64 - ones) } else { 0 };
-                    let low = if k > 0 { (body << ones) >> (64 - k) } else { 0 };
-                    let z = ((((1u64 << ones) | m_low) - 1) << k) | low;
-                    r.skip(len);
-                    rice.update(z);
-                    *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
-                    return Ok(from_decimal(*prev, *exp));
-                }
-                if !r.read_bit()? {
-                    return Ok(from_decimal(*prev, *exp));
-                }
-                let ones = r.read_unary(ESCAPE_Q)?;
-                let z = if ones < ESCAPE_Q {
-                    let m = (1u64 << ones) | r.read_bits(ones)?;
-                    let k = rice.k();
-                    let low = if k > 0 { r.read_bits(k)? } else { 0 };
-                    ((m - 1) << k) | low
-                } else {
-                    match r.read_bits(2)? {
-                        ESC_BIG => r.read_bits(64)?,
-                        ESC_RESCALE => {
-                            *exp = r.read_bits(4)? as u8;
-                            *prev = r.read_bits(64)? as i64;
-                            return Ok(from_decimal(*prev, *exp));
-                        }
-                        ESC_RAW => return Ok(f64::from_bits(r.read_bits(64)?)),
-                        _ => return Err(TsdbError::Corrupt("unknown decimal escape")),
-                    }
-                };
-                rice.update(z);
-                *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
-                Ok(from_decimal(*prev, *exp))
-            }
+            } => decode_decimal(r, scale, prev, rice, self.shifts, true),
             DecMode::Unset => Err(TsdbError::Corrupt("value column without mode")),
         }
     }
+}
+
+/// One decimal-mode entry. `shift_ok` is false right after a shift, so a stream cannot chain
+/// shifts (the encoder always follows one with a value).
+#[inline]
+fn decode_decimal(
+    r: &mut BitReader<'_>,
+    scale: &mut i8,
+    prev: &mut i64,
+    rice: &mut Rice,
+    shifts: bool,
+    shift_ok: bool,
+) -> Result<f64> {
+    // Fast path: the flag, the prefix, `m` and the low bits from one peeked word.
+    let (word, avail) = r.peek();
+    if word >> 63 == 0 && avail >= 1 {
+        r.skip(1);
+        return Ok(from_decimal(*prev, *scale));
+    }
+    let ones = (!(word << 1)).leading_zeros();
+    let k = rice.k();
+    let len = 2 + 2 * ones + k;
+    if ones < ESCAPE_Q && len <= 64 && len as usize <= avail {
+        let body = word << (2 + ones);
+        let m_low = if ones > 0 { body >> (64 - ones) } else { 0 };
+        let low = if k > 0 { (body << ones) >> (64 - k) } else { 0 };
+        let z = ((((1u64 << ones) | m_low) - 1) << k) | low;
+        r.skip(len);
+        rice.update(z);
+        *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
+        return Ok(from_decimal(*prev, *scale));
+    }
+    if !r.read_bit()? {
+        return Ok(from_decimal(*prev, *scale));
+    }
+    let ones = r.read_unary(ESCAPE_Q)?;
+    let z = if ones < ESCAPE_Q {
+        let m = (1u64 << ones) | r.read_bits(ones)?;
+        let k = rice.k();
+        let low = if k > 0 { r.read_bits(k)? } else { 0 };
+        ((m - 1) << k) | low
+    } else {
+        match r.read_bits(2)? {
+            ESC_BIG => r.read_bits(64)?,
+            ESC_RESCALE => {
+                *scale = read_scale(r, shifts)?;
+                *prev = r.read_bits(64)? as i64;
+                return Ok(from_decimal(*prev, *scale));
+            }
+            ESC_RAW => return Ok(f64::from_bits(r.read_bits(64)?)),
+            ESC_SHIFT if shifts && shift_ok => {
+                let d = r.read_bits(SCALE_BITS)? as i8 - 16;
+                let to = i16::from(*scale) + i16::from(d);
+                if d == 0 || to < i16::from(MIN_SCALE) || to > i16::from(MAX_SCALE) {
+                    return Err(TsdbError::Corrupt("bad decimal scale shift"));
+                }
+                let p = POW10_INT[usize::from(d.unsigned_abs()).min(15)];
+                *prev = if d > 0 {
+                    prev.checked_mul(p)
+                        .ok_or(TsdbError::Corrupt("decimal shift overflows"))?
+                } else if *prev % p == 0 {
+                    *prev / p
+                } else {
+                    return Err(TsdbError::Corrupt("decimal shift drops digits"));
+                };
+                *scale = to as i8;
+                return decode_decimal(r, scale, prev, rice, shifts, false);
+            }
+            _ => return Err(TsdbError::Corrupt("unknown decimal escape")),
+        }
+    };
+    rice.update(z);
+    *prev = prev.wrapping_add(unzigzag(z.wrapping_add(1)));
+    Ok(from_decimal(*prev, *scale))
 }
 
 #[inline]
@@ -422,8 +617,20 @@ mod tests {
         assert_eq!(to_decimal(-0.0, 0), None);
         assert_eq!(to_decimal(f64::NAN, 3), None);
         assert_eq!(to_decimal(1e300, 0), None);
-        assert_eq!(find_exponent(0.125, None), Some((3, 125)));
-        assert_eq!(find_exponent(1.0 / 3.0, None), None);
+        assert_eq!(find_scale(0.125, None), Some((3, 125)));
+        assert_eq!(find_scale(1.0 / 3.0, None), None);
+        assert_eq!(to_decimal(9_123_000.0, -3), Some(9_123));
+        assert_eq!(to_decimal(9_123_400.0, -3), None);
+        assert_eq!(find_scale(9_123_000.0, None), Some((-3, 9_123)));
+        assert_eq!(find_scale(1e20, None), Some((-16, 10_000)));
+        assert_eq!(find_scale(0.0, None), Some((-16, 0)));
+        assert_eq!(find_scale(f64::INFINITY, None), None);
+        assert_eq!(
+            find_finer(9_124_500.0, -3, 9_123),
+            Some((-2, 91_245, 91_230))
+        );
+        assert_eq!(decimal_zeros(120), 1);
+        assert_eq!(decimal_zeros(0), 15);
     }
 
     #[test]

@@ -70,6 +70,8 @@ fn format_record_of(version: u8, config: &TierConfig) -> Vec<u8> {
 /// A raw head being rebuilt from WAL runs.
 #[derive(Default)]
 struct Replay {
+    /// Codec format of the head's bits (from the WAL segment version of its first run).
+    codec: u8,
     first_tick: i64,
     samples: u32,
     pieces: Vec<(Vec<u8>, usize)>,
@@ -398,11 +400,13 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
         inner.samples_written = inner.samples_written.max(segment.samples_written);
         inner.flushed_samples_written = inner.samples_written;
         for part in &segment.parts {
-            for run in super::wal::decode(part)? {
+            let (codec, runs) = super::wal::decode(part)?;
+            for run in runs {
                 let head = heads.entry(run.series).or_default();
                 match run.new_head {
                     Some(first_tick) => {
                         *head = Replay {
+                            codec,
                             first_tick,
                             ..Replay::default()
                         }
@@ -410,6 +414,11 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
                     None if head.pieces.is_empty() && head.samples == 0 => {
                         // The head's start was in a segment already deleted: it was sealed since.
                         continue;
+                    }
+                    // A restarted build rewrites every restored head as a new run, so one head's
+                    // bits never mix codec formats.
+                    None if head.codec != codec => {
+                        return Err(TsdbError::Corrupt("WAL head continues in another codec"))
                     }
                     None => {}
                 }
@@ -434,6 +443,7 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
             .map(|(b, n)| (b.as_slice(), *n))
             .collect();
         let bytes = assemble_chunk(
+            replay.codec,
             RAW_COLUMNS,
             raw.resolution_ms,
             replay.samples,
