@@ -360,7 +360,18 @@ mod tests {
             Just(f64::NEG_INFINITY),
             (-100_000i64..100_000).prop_map(|n| n as f64 / 10.0),
             (0u64..1 << 40).prop_map(|n| n as f64),
+            // Integers × 10^k (trailing zeros: the negative scales of format 3), both signs.
+            (-99_999i64..100_000, 0i32..23).prop_map(|(n, k)| n as f64 * 10f64.powi(k)),
+            (1i64..10_000, -8i32..20).prop_map(|(n, k)| (n as f64 * 10f64.powi(k))),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(5e-324),
         ]
+    }
+
+    /// A value repeated a few times (runs of zero deltas) or a random one.
+    fn repeating_f64() -> impl Strategy<Value = Vec<f64>> {
+        (any_f64(), 1usize..6).prop_map(|(v, n)| vec![v; n])
     }
 
     fn any_ts() -> impl Strategy<Value = i64> {
@@ -403,11 +414,52 @@ mod tests {
         }
 
         #[test]
+        fn round_trips_repeated_rates_at_irregular_times(start in 1_600_000_000_000i64..1_700_000_000_000,
+                                                         runs in proptest::collection::vec((0i64..100_000, repeating_f64()), 1..120),
+                                                         unit in prop_oneof![Just(1i64), Just(1000)]) {
+            let mut t = start;
+            let mut samples = Vec::new();
+            for (dt, values) in runs {
+                for v in values {
+                    t += dt;
+                    samples.push((t, v));
+                }
+            }
+            let bytes = encode(&samples, unit);
+            prop_assert_eq!(bytes[0], FORMAT_VERSION);
+            let decoded = decode_chunk(&bytes).unwrap();
+            let got: Vec<(i64, u64)> = decoded.timestamps.iter().zip(&decoded.values).map(|(&t, v)| (t, v.to_bits())).collect();
+            let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t.div_euclid(unit) * unit, v.to_bits())).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn round_trips_four_digit_rates(start in 1_600_000_000_000i64..1_700_000_000_000,
+                                        steps in proptest::collection::vec((1i64..60_000, 1u64..10_000, -2i32..12), 1..400)) {
+            // What the writer stores for byte rates: 4 significant digits at any magnitude, which
+            // moves the decimal scale up and down.
+            let mut t = start;
+            let samples: Vec<(i64, f64)> = steps
+                .iter()
+                .map(|&(dt, sig, k)| {
+                    t += dt;
+                    (t, sig as f64 * 10f64.powi(k))
+                })
+                .collect();
+            let decoded = decode_chunk(&encode(&samples, 1)).unwrap();
+            let got: Vec<u64> = decoded.values.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = samples.iter().map(|s| s.1.to_bits()).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = decode_chunk(&bytes);
-            let mut framed = vec![FORMAT_VERSION, 1 + bytes.first().copied().unwrap_or(0) % 4];
-            framed.extend_from_slice(&bytes);
-            let _ = decode_chunk(&framed);
+            for version in OLDEST_READ_VERSION..=FORMAT_VERSION {
+                let mut framed = vec![version, 1 + bytes.first().copied().unwrap_or(0) % 4];
+                framed.extend_from_slice(&bytes);
+                let _ = decode_chunk(&framed);
+            }
         }
 
         #[test]

@@ -663,4 +663,96 @@ mod tests {
         let bytes = round_trip(&values);
         assert!(bytes < 120 * 2, "{bytes} bytes for 120 one-decimal values");
     }
+
+    /// Rates kept to 4 significant digits, wandering across powers of ten.
+    fn four_digit_rates(n: usize, mean: f64) -> Vec<f64> {
+        let mut level = mean;
+        (0..n)
+            .map(|i| {
+                let wobble = ((i * 7919) % 101) as f64 / 1000.0 - 0.05;
+                level *= 1.0 + wobble;
+                let digits = level.log10().floor() as i32 - 3;
+                let p = 10f64.powi(digits);
+                (level / p).round() * p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trailing_zero_integers_code_their_significand() {
+        let rates = four_digit_rates(180, 9_000_000.0);
+        assert!(rates.iter().all(|&v| to_decimal(v, -2).is_some()));
+        let bytes = round_trip(&rates);
+        // ±5 % of a 4-digit significand is ~9 bits; as plain integers ~20.
+        assert!(bytes * 8 < 180 * 13, "{bytes} bytes for 180 rates");
+    }
+
+    #[test]
+    fn scales_shift_finer_and_back_coarser() {
+        // Starts coarse (the first value has 6 zeros), must refine, then stays at a multiple of
+        // 1000 long enough to coarsen again, then refines to decimals and meets specials.
+        let mut values = vec![5_000_000.0, 5_123_000.0, 5_123_400.0];
+        values.extend((0..80).map(|i| 5_000_000.0 + f64::from((i * 37) % 90) * 1000.0));
+        values.extend([
+            0.25,
+            0.0,
+            -0.0,
+            f64::NAN,
+            1e300,
+            7e22,
+            -3.5e-7,
+            12.0,
+            f64::MAX,
+        ]);
+        values.extend((0..40).map(|i| f64::from(i % 7) * 1e15));
+        round_trip(&values);
+        let mut w = BitWriter::default();
+        let mut enc = ValueEncoder::default();
+        for &v in &values[..83] {
+            enc.push(&mut w, v);
+        }
+        match enc.mode {
+            EncMode::Decimal(d) => assert_eq!(d.scale, -3, "coarsened back to thousands"),
+            other => panic!("unexpected mode {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_shifts_are_errors() {
+        // Decimal column at scale 0 holding 7, then a shift by `d`, then another entry.
+        let stream = |d: i8, then_shift: bool| {
+            let mut w = BitWriter::default();
+            w.write_bit(true);
+            w.write_bits(16, SCALE_BITS);
+            write_delta(&mut w, 7, &mut Rice::START.clone());
+            EncDecimal::write_shift(&mut w, d);
+            if then_shift {
+                EncDecimal::write_shift(&mut w, 1);
+            }
+            w.write_bit(false);
+            let mut bytes = Vec::new();
+            w.append_to(&mut bytes);
+            let mut r = BitReader::new(&bytes);
+            let mut dec = ValueDecoder::default();
+            assert_eq!(dec.next(&mut r).expect("first"), 7.0);
+            dec.next(&mut r)
+        };
+        assert_eq!(stream(2, false).expect("shift by 2"), 7.0);
+        assert!(stream(-1, false).is_err(), "7 has no trailing zero");
+        assert!(stream(0, false).is_err(), "a zero shift");
+        assert!(stream(1, true).is_err(), "chained shifts");
+        // A format 2 column has no shift escape.
+        let mut w = BitWriter::default();
+        w.write_bit(true);
+        w.write_bits(0, EXP_BITS_V2);
+        write_delta(&mut w, 7, &mut Rice::START.clone());
+        EncDecimal::write_shift(&mut w, 1);
+        w.write_bit(false);
+        let mut bytes = Vec::new();
+        w.append_to(&mut bytes);
+        let mut r = BitReader::new(&bytes);
+        let mut dec = ValueDecoder::new(2);
+        assert_eq!(dec.next(&mut r).expect("first"), 7.0);
+        assert!(dec.next(&mut r).is_err());
+    }
 }
