@@ -362,7 +362,7 @@ mod tests {
             (0u64..1 << 40).prop_map(|n| n as f64),
             // Integers × 10^k (trailing zeros: the negative scales of format 3), both signs.
             (-99_999i64..100_000, 0i32..23).prop_map(|(n, k)| n as f64 * 10f64.powi(k)),
-            (1i64..10_000, -8i32..20).prop_map(|(n, k)| (n as f64 * 10f64.powi(k))),
+            (1i64..10_000, -8i32..20).prop_map(|(n, k)| n as f64 * 10f64.powi(k)),
             Just(f64::MAX),
             Just(f64::MIN_POSITIVE),
             Just(5e-324),
