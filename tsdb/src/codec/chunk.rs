@@ -554,14 +554,14 @@ mod tests {
 }
 
 #[cfg(test)]
-mod format2 {
+pub(crate) mod format2 {
     //! Chunks written by the codec format 2 encoder (captured from the build before format 3):
     //! stores on disk hold them, so this build must decode them bit-exactly forever.
 
     use super::*;
 
     /// The samples of the single-column fixtures.
-    fn rows() -> Vec<(i64, f64)> {
+    pub(crate) fn rows() -> Vec<(i64, f64)> {
         vec![
             (1_700_000_000_000, 9_123_000.0),
             (1_700_000_010_000, 9_124_500.0),
@@ -578,7 +578,7 @@ mod format2 {
     }
 
     /// Decimal mode from the first value, exponent rescales and raw escapes; 1 s unit.
-    const DECIMAL: &[u8] = &[
+    pub(crate) const DECIMAL: &[u8] = &[
         2, 1, 232, 7, 11, 128, 196, 159, 213, 12, 135, 255, 255, 225, 102, 151, 124, 43, 254, 119,
         228, 127, 255, 255, 255, 255, 255, 233, 0, 0, 0, 0, 0, 0, 4, 148, 219, 255, 255, 255, 255,
         255, 255, 63, 252, 0, 0, 0, 0, 0, 0, 71, 255, 255, 255, 255, 255, 255, 64, 0, 0, 0, 0, 0,
@@ -587,6 +587,10 @@ mod format2 {
         255, 255, 255, 243, 241, 191, 33, 228, 64, 3, 172, 229, 255, 255, 255, 255, 248, 93, 150,
         75, 155, 142,
     ];
+    /// Header bytes of [`DECIMAL`]: version, columns, unit 1000 (2), count, first tick (5).
+    pub(crate) const DECIMAL_HEADER: usize = 10;
+    /// The first tick (seconds) of [`DECIMAL`].
+    pub(crate) const DECIMAL_FIRST_TICK: i64 = 1_700_000_000;
     /// The same rows in reverse order at 1 ms resolution.
     const REVERSED: &[u8] = &[
         2, 1, 1, 11, 160, 158, 182, 254, 249, 98, 135, 255, 255, 255, 249, 150, 130, 240, 7, 247,
@@ -660,9 +664,8 @@ mod format2 {
     #[test]
     fn format_2_pieces_assemble_as_format_2() {
         // A persisted head's bits keep their codec format (WAL replay after an upgrade).
-        let header = 2 + 2 + 1 + 5; // version, columns, unit 1000 (2 bytes), count, first tick
-        let payload = &DECIMAL[header..];
-        let tick = 1_700_000_000i64;
+        let payload = &DECIMAL[DECIMAL_HEADER..];
+        let tick = DECIMAL_FIRST_TICK;
         let whole = assemble_chunk(2, 1, 1000, 11, tick, &[(payload, payload.len() * 8)]);
         assert_eq!(whole, DECIMAL);
         // Labelled with the current format the same bits do not mean the same values.

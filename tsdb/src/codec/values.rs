@@ -5,19 +5,32 @@
 //! * **XOR** (`0`): each value is XORed with the previous one. `0` = identical; `10` + bits = the XOR
 //!   fits in the previous meaningful-bit window; `11` + 5-bit leading-zero count + 6-bit length − 1 +
 //!   bits = new window. Exact for every bit pattern (NaN payloads, ±Inf, −0.0).
-//! * **Decimal** (`1` + 4-bit exponent `e`): values that are exactly `n / 10^e` for an integer
-//!   `|n| ≤ 2^53` (what collectors produce when they round to a few decimals, and every integral
-//!   counter or byte gauge) are coded as the integer `n`, as a delta to the previous integer:
-//!   `0` = same integer; `1` + an adaptive Exp-Golomb code of `z = zigzag(delta) − 1`: with
-//!   `m = (z >> k) + 1` of bit length `L`, `L − 1` ones and a zero, the `L − 1` low bits of `m`,
-//!   then the `k` low bits of `z`. `k` follows the running average bit length of recent non-zero
-//!   deltas (see `Rice`), so a noisy 2-decimal percentage costs ~10 bits and a jump of a byte
-//!   gauge ~k + 3, while a delta far above the recent ones costs only twice its extra bits (no
-//!   unary blow-up). The first integer of a chunk is coded against 0 and does not adapt `k`. A prefix of 48 ones is an escape followed by a
-//!   2-bit kind: `00` + 64-bit `z` (a delta beyond 2^46·2^k), `01` + 4-bit exponent + 64-bit
-//!   integer (switch to a new exponent), `10` + 64 raw bits (a value with no decimal form — NaN,
-//!   −0.0, 1/3 — which leaves the integer state unchanged).
+//! * **Decimal** (`1` + 5-bit scale `s`, stored as `s + 16`, −16..=15): values that are exactly
+//!   `n / 10^s` (or `n × 10^−s` for a negative scale) for an integer `|n| ≤ 2^53` (what
+//!   collectors produce when they round to a few decimals or significant digits, and every
+//!   integral counter or byte gauge) are coded as the integer `n`, as a delta to the previous
+//!   integer: `0` = same integer; `1` + an adaptive Exp-Golomb code of `z = zigzag(delta) − 1`:
+//!   with `m = (z >> k) + 1` of bit length `L`, `L − 1` ones and a zero, the `L − 1` low bits of
+//!   `m`, then the `k` low bits of `z`. `k` follows the running average bit length of recent
+//!   non-zero deltas (see `Rice`), so a noisy 2-decimal percentage costs ~10 bits and a jump of a
+//!   byte gauge ~k + 3, while a delta far above the recent ones costs only twice its extra bits
+//!   (no unary blow-up). The first integer of a chunk is coded against 0 and does not adapt `k`.
+//!   A prefix of 48 ones is an escape followed by a 2-bit kind: `00` + 64-bit `z` (a delta beyond
+//!   2^46·2^k), `01` + 5-bit scale + 64-bit integer (switch to a new scale from scratch), `10` +
+//!   64 raw bits (a value with no decimal form — NaN, −0.0, 1/3 — which leaves the integer state
+//!   unchanged), `11` + 5-bit shift `d` (stored as `d + 16`, not 0): the scale becomes `s + d` and
+//!   the previous integer is multiplied by 10^d (or divided by 10^−d, which must be exact), then
+//!   a normal entry (never another shift) follows in the new scale.
 //!   A value qualifies only if decoding reproduces its exact bits.
+//!
+//! The encoder starts a chunk at the coarsest scale its first value allows (9,123,000 → 9,123 ×
+//! 10^3), shifts finer when a value needs it (9,124,500 → 91,245 × 10^2, one ~56-bit escape
+//! instead of a 118-bit restart), and shifts coarser again after 32 non-zero deltas whose integers
+//! all kept trailing zeros. Rates kept to 4 significant digits so cost ~10-bit deltas of their
+//! significand instead of ~20-bit deltas of the integer.
+//!
+//! Codec format 2 (still decoded, [`ValueDecoder::new`]) differs only in decimal mode: 4-bit
+//! scales 0..=15 in the header and the rescale escape, and no shift escape (kind `11` is invalid).
 //!
 //! Decimal mode is what makes 1-decimal percentages cost ~1 byte instead of ~6 (their XORs have
 //! ~50 meaningful bits because 0.1 is not a binary fraction).

@@ -547,6 +547,51 @@ mod tests {
     }
 
     #[test]
+    fn wal_heads_written_by_codec_format_2_replay_as_format_2() {
+        use crate::codec::format2_fixtures::{rows, DECIMAL, DECIMAL_FIRST_TICK, DECIMAL_HEADER};
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Tsdb::open_path(dir.path(), TierConfig::default()).unwrap();
+            db.append("a", T0, 1.0).unwrap();
+            db.flush().unwrap();
+        }
+        // Rewrite the WAL as an earlier build left it: a segment version 1 part whose run holds
+        // codec format 2 bits (captured from that encoder) for the head of "a".
+        let wal = WalFiles::open(&dir.path().join(BLOCKS_DIR).join(WAL_DIR)).unwrap();
+        let segments = wal.replay().unwrap();
+        let last = segments.last().expect("a flushed segment");
+        let (codec, runs) = super::super::wal::decode(&last.parts[0]).unwrap();
+        assert_eq!(codec, crate::codec::FORMAT_VERSION);
+        let payload = &DECIMAL[DECIMAL_HEADER..];
+        let mut old = vec![super::super::wal::Run {
+            series: runs[0].series,
+            new_head: Some(DECIMAL_FIRST_TICK),
+            samples: rows().len() as u32,
+            bits: payload.len() * 8,
+            payload: payload.to_vec(),
+        }];
+        let mut parts = super::super::wal::encode(&mut old);
+        parts[0][0] = 1;
+        wal.clear().unwrap();
+        wal.append(last.seq, last.samples_written, &parts).unwrap();
+        drop(wal);
+
+        let db = Tsdb::open_path(dir.path(), TierConfig::default()).unwrap();
+        let inner = crate::store::lock(&db.inner);
+        let head = inner
+            .series
+            .values()
+            .find(|s| !s.tiers[0].head.is_empty())
+            .expect("the replayed head");
+        let got = crate::codec::decode_chunk(&head.tiers[0].head.to_bytes()).unwrap();
+        let want: Vec<u64> = rows().iter().map(|r| r.1.to_bits()).collect();
+        assert_eq!(
+            got.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want
+        );
+    }
+
+    #[test]
     fn a_format_2_store_is_migrated_and_an_unknown_format_refused() {
         let dir = tempfile::tempdir().unwrap();
         let before = write_day_part(dir.path());

@@ -7,7 +7,8 @@
 //! (their WAL files are deleted, see wal_files.rs). On open, runs are concatenated per series and
 //! the heads decoded back.
 //!
-//! Part layout: `[version]` then runs sorted by series id: `id−previous id (uvarint) flags (u8:
+//! Part layout: `[version]` (2: the payload bits are codec format 3; 1, written by earlier builds:
+//! codec format 2, still replayed) then runs sorted by series id: `id−previous id (uvarint) flags (u8:
 //! bit 0 = the run starts a new head) [first tick (ivarint) if new] samples (uvarint) bits (uvarint)
 //! payload (⌈bits/8⌉ bytes)`. A segment is split into parts of at most [`PART_TARGET_BYTES`].
 
