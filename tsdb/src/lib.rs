@@ -58,7 +58,7 @@
 //!   directory given to [`Tsdb::open`], WAL files in its `wal` subdirectory ([`BLOCKS_DIR`]
 //!   inside the database directory for [`Tsdb::open_path`]). A store of format 2 (payloads and
 //!   WAL in sled) is migrated on open. Every chunk begins with its codec version byte
-//!   ([`codec::FORMAT_VERSION`]).
+//!   ([`codec::FORMAT_VERSION`]; chunks from [`codec::OLDEST_READ_VERSION`] on still decode).
 
 pub mod codec;
 mod error;

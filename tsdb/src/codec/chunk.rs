@@ -1,9 +1,11 @@
 //! Chunk framing: header plus one interleaved bit stream of timestamps and value columns.
 //!
-//! Layout (format version 2: adaptive Rice deltas in decimal mode):
+//! Layout (format version 3: decimal mode with negative scales, i.e. integers × 10^k, and a scale
+//! shift escape; version 2, adaptive Exp-Golomb deltas with scales 0..=15 only, is still decoded
+//! because stores on disk hold it):
 //!
 //! ```text
-//! byte 0      format version (2)
+//! byte 0      format version (3, or 2 for chunks written by earlier builds)
 //! byte 1      number of value columns (1..=4)
 //! uvarint     time unit in ms (timestamps are stored as ticks = floor(ts / unit))
 //! uvarint     sample count
@@ -23,7 +25,9 @@ use super::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
 use crate::error::{Result, TsdbError};
 
 /// Chunk format version written by this build.
-pub const FORMAT_VERSION: u8 = 2;
+pub const FORMAT_VERSION: u8 = 3;
+/// Oldest chunk format version this build decodes.
+pub const OLDEST_READ_VERSION: u8 = 2;
 /// Maximum number of value columns in one chunk (avg, min, max, count for rollups).
 pub const MAX_COLUMNS: usize = 4;
 
@@ -170,8 +174,11 @@ impl ChunkEncoder {
 }
 
 /// Builds a chunk from its parts: header fields plus payload pieces `(bytes, bit count)` in order
-/// (as [`ChunkEncoder::payload_bits`] produced them). The result decodes like the original chunk.
+/// (as [`ChunkEncoder::payload_bits`] produced them). `version` is the codec format of the encoder
+/// that wrote the bits ([`FORMAT_VERSION`] for this build; persisted bits of an older build keep
+/// theirs). The result decodes like the original chunk.
 pub fn assemble_chunk(
+    version: u8,
     columns: usize,
     unit_ms: i64,
     count: u32,
@@ -183,7 +190,7 @@ pub fn assemble_chunk(
         bits.append_reader(&mut BitReader::new(bytes), *n);
     }
     let mut out = Vec::with_capacity(24 + bits.byte_len());
-    out.push(FORMAT_VERSION);
+    out.push(version);
     out.push(columns as u8);
     put_uvarint(&mut out, unit_ms.max(1) as u64);
     put_uvarint(&mut out, u64::from(count));
@@ -211,7 +218,7 @@ impl<'a> ChunkDecoder<'a> {
         let (&version, rest) = bytes
             .split_first()
             .ok_or(TsdbError::Corrupt("empty chunk"))?;
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READ_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(TsdbError::UnsupportedVersion(version));
         }
         let (&columns, mut rest) = rest
@@ -246,7 +253,7 @@ impl<'a> ChunkDecoder<'a> {
             decoded: 0,
             first_tick,
             ts: TimestampDecoder::new(first_tick),
-            values: [ValueDecoder::default(); MAX_COLUMNS],
+            values: [ValueDecoder::new(version); MAX_COLUMNS],
         })
     }
 
@@ -353,7 +360,18 @@ mod tests {
             Just(f64::NEG_INFINITY),
             (-100_000i64..100_000).prop_map(|n| n as f64 / 10.0),
             (0u64..1 << 40).prop_map(|n| n as f64),
+            // Integers × 10^k (trailing zeros: the negative scales of format 3), both signs.
+            (-99_999i64..100_000, 0i32..23).prop_map(|(n, k)| n as f64 * 10f64.powi(k)),
+            (1i64..10_000, -8i32..20).prop_map(|(n, k)| n as f64 * 10f64.powi(k)),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(5e-324),
         ]
+    }
+
+    /// A value repeated a few times (runs of zero deltas) or a random one.
+    fn repeating_f64() -> impl Strategy<Value = Vec<f64>> {
+        (any_f64(), 1usize..6).prop_map(|(v, n)| vec![v; n])
     }
 
     fn any_ts() -> impl Strategy<Value = i64> {
@@ -396,11 +414,52 @@ mod tests {
         }
 
         #[test]
+        fn round_trips_repeated_rates_at_irregular_times(start in 1_600_000_000_000i64..1_700_000_000_000,
+                                                         runs in proptest::collection::vec((0i64..100_000, repeating_f64()), 1..120),
+                                                         unit in prop_oneof![Just(1i64), Just(1000)]) {
+            let mut t = start;
+            let mut samples = Vec::new();
+            for (dt, values) in runs {
+                for v in values {
+                    t += dt;
+                    samples.push((t, v));
+                }
+            }
+            let bytes = encode(&samples, unit);
+            prop_assert_eq!(bytes[0], FORMAT_VERSION);
+            let decoded = decode_chunk(&bytes).unwrap();
+            let got: Vec<(i64, u64)> = decoded.timestamps.iter().zip(&decoded.values).map(|(&t, v)| (t, v.to_bits())).collect();
+            let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t.div_euclid(unit) * unit, v.to_bits())).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn round_trips_four_digit_rates(start in 1_600_000_000_000i64..1_700_000_000_000,
+                                        steps in proptest::collection::vec((1i64..60_000, 1u64..10_000, -2i32..12), 1..400)) {
+            // What the writer stores for byte rates: 4 significant digits at any magnitude, which
+            // moves the decimal scale up and down.
+            let mut t = start;
+            let samples: Vec<(i64, f64)> = steps
+                .iter()
+                .map(|&(dt, sig, k)| {
+                    t += dt;
+                    (t, sig as f64 * 10f64.powi(k))
+                })
+                .collect();
+            let decoded = decode_chunk(&encode(&samples, 1)).unwrap();
+            let got: Vec<u64> = decoded.values.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = samples.iter().map(|s| s.1.to_bits()).collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = decode_chunk(&bytes);
-            let mut framed = vec![FORMAT_VERSION, 1 + bytes.first().copied().unwrap_or(0) % 4];
-            framed.extend_from_slice(&bytes);
-            let _ = decode_chunk(&framed);
+            for version in OLDEST_READ_VERSION..=FORMAT_VERSION {
+                let mut framed = vec![version, 1 + bytes.first().copied().unwrap_or(0) % 4];
+                framed.extend_from_slice(&bytes);
+                let _ = decode_chunk(&framed);
+            }
         }
 
         #[test]
@@ -451,7 +510,7 @@ mod tests {
                 .map(|w| (enc.payload_bits(w[0].1, w[1].1), w[1].1 - w[0].1))
                 .collect();
             let refs: Vec<(&[u8], usize)> = pieces.iter().map(|(b, n)| (b.as_slice(), *n)).collect();
-            let whole = assemble_chunk(1, 1000, samples.len() as u32, enc.first_tick(), &refs);
+            let whole = assemble_chunk(FORMAT_VERSION, 1, 1000, samples.len() as u32, enc.first_tick(), &refs);
             prop_assert_eq!(whole, enc.to_bytes());
         }
     }
@@ -491,5 +550,131 @@ mod tests {
             .collect();
         let bytes = encode(&samples, 1);
         assert!(bytes.len() < 1000 / 4 + 40, "{} bytes", bytes.len());
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod format2 {
+    //! Chunks written by the codec format 2 encoder (captured from the build before format 3):
+    //! stores on disk hold them, so this build must decode them bit-exactly forever.
+
+    use super::*;
+
+    /// The samples of the single-column fixtures.
+    pub(crate) fn rows() -> Vec<(i64, f64)> {
+        vec![
+            (1_700_000_000_000, 9_123_000.0),
+            (1_700_000_010_000, 9_124_500.0),
+            (1_700_000_020_000, 9_124_500.0),
+            (1_700_000_031_000, 23.45),
+            (1_700_000_040_000, f64::NAN),
+            (1_700_000_050_000, -0.0),
+            (1_700_000_060_000, f64::INFINITY),
+            (1_700_000_070_000, 1.0 / 3.0),
+            (1_700_000_069_000, -17.0),
+            (1_700_000_080_000, 1e300),
+            (1_700_000_090_000, 12_000_000_000.0),
+        ]
+    }
+
+    /// Decimal mode from the first value, exponent rescales and raw escapes; 1 s unit.
+    pub(crate) const DECIMAL: &[u8] = &[
+        2, 1, 232, 7, 11, 128, 196, 159, 213, 12, 135, 255, 255, 225, 102, 151, 124, 43, 254, 119,
+        228, 127, 255, 255, 255, 255, 255, 233, 0, 0, 0, 0, 0, 0, 4, 148, 219, 255, 255, 255, 255,
+        255, 255, 63, 252, 0, 0, 0, 0, 0, 0, 71, 255, 255, 255, 255, 255, 255, 64, 0, 0, 0, 0, 0,
+        0, 0, 63, 255, 255, 255, 255, 255, 243, 255, 128, 0, 0, 0, 0, 0, 3, 255, 255, 255, 255,
+        255, 255, 31, 234, 170, 170, 170, 170, 170, 170, 238, 191, 239, 184, 195, 63, 255, 255,
+        255, 255, 255, 243, 241, 191, 33, 228, 64, 3, 172, 229, 255, 255, 255, 255, 248, 93, 150,
+        75, 155, 142,
+    ];
+    /// Header bytes of [`DECIMAL`]: version, columns, unit 1000 (2), count, first tick (5).
+    pub(crate) const DECIMAL_HEADER: usize = 10;
+    /// The first tick (seconds) of [`DECIMAL`].
+    pub(crate) const DECIMAL_FIRST_TICK: i64 = 1_700_000_000;
+    /// The same rows in reverse order at 1 ms resolution.
+    const REVERSED: &[u8] = &[
+        2, 1, 1, 11, 160, 158, 182, 254, 249, 98, 135, 255, 255, 255, 249, 150, 130, 240, 7, 247,
+        236, 120, 127, 255, 255, 255, 255, 255, 231, 227, 126, 67, 200, 128, 7, 89, 206, 193, 143,
+        255, 255, 255, 243, 45, 5, 224, 81, 224, 46, 224, 255, 255, 255, 255, 255, 255, 199, 250,
+        170, 170, 170, 170, 170, 170, 190, 253, 80, 143, 255, 255, 255, 255, 255, 252, 255, 224, 0,
+        0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 208, 0, 0, 0, 0, 0, 0, 0, 15, 255, 255, 255,
+        255, 255, 252, 255, 240, 0, 0, 0, 0, 0, 1, 199, 209, 255, 255, 255, 255, 255, 255, 72, 0,
+        0, 0, 0, 0, 0, 36, 167, 160, 195, 255, 255, 214, 98, 220, 166, 241, 244, 28, 201, 239, 0,
+    ];
+    /// Two columns: `1 / (v + 3)` (XOR mode) and `v`.
+    const TWO_COLUMNS: &[u8] = &[
+        2, 2, 1, 11, 128, 160, 171, 254, 249, 98, 98, 243, 231, 214, 200, 205, 4, 238, 5, 176, 255,
+        255, 252, 44, 210, 239, 224, 39, 16, 128, 0, 7, 195, 31, 36, 81, 233, 255, 59, 241, 199,
+        209, 3, 188, 96, 114, 190, 185, 5, 255, 255, 255, 255, 255, 255, 254, 144, 0, 0, 0, 0, 0,
+        0, 73, 79, 65, 134, 31, 32, 45, 173, 187, 72, 27, 25, 167, 255, 255, 255, 255, 255, 255,
+        159, 254, 0, 0, 0, 0, 0, 0, 56, 250, 48, 253, 0, 181, 85, 85, 85, 85, 85, 87, 255, 255,
+        255, 255, 255, 255, 64, 0, 0, 0, 0, 0, 0, 0, 39, 250, 170, 170, 170, 170, 170, 170, 191,
+        255, 255, 255, 255, 255, 249, 255, 192, 0, 0, 0, 0, 0, 1, 63, 211, 51, 51, 51, 51, 51, 51,
+        255, 255, 255, 255, 255, 255, 199, 250, 170, 170, 170, 170, 170, 170, 190, 253, 80, 140,
+        31, 192, 48, 189, 11, 208, 189, 11, 208, 255, 190, 227, 192, 93, 193, 95, 11, 147, 157,
+        168, 88, 235, 229, 255, 255, 255, 255, 255, 255, 231, 227, 126, 67, 200, 128, 7, 89, 206,
+        193, 136, 241, 206, 24, 64, 139, 143, 12, 67, 255, 255, 255, 255, 133, 217, 100, 185, 184,
+        224,
+    ];
+    /// A four-column rollup-like chunk at 1 min resolution.
+    const ROLLUP: &[u8] = &[
+        2, 4, 224, 212, 3, 5, 172, 212, 130, 27, 191, 255, 255, 253, 173, 230, 140, 99, 134, 95,
+        254, 54, 70, 8, 255, 255, 254, 49, 45, 7, 125, 59, 27, 255, 254, 49, 45, 255, 122, 182, 55,
+        255, 198, 39, 159, 238, 205, 141, 255, 140, 107, 63, 221, 155, 24,
+    ];
+
+    fn bits(values: &[f64]) -> Vec<u64> {
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn format_2_chunks_still_decode_bit_exactly() {
+        let rows = rows();
+        let floor = |t: i64| t.div_euclid(1000) * 1000;
+        let values: Vec<f64> = rows.iter().map(|r| r.1).collect();
+
+        let dec = decode_chunk(DECIMAL).expect("format 2 decimal chunk");
+        assert_eq!(DECIMAL[0], 2);
+        let ts: Vec<i64> = rows.iter().map(|r| floor(r.0)).collect();
+        assert_eq!(dec.timestamps, ts);
+        assert_eq!(bits(&dec.values), bits(&values));
+
+        let dec = decode_chunk(REVERSED).expect("format 2 reversed chunk");
+        let ts: Vec<i64> = rows.iter().rev().map(|r| r.0).collect();
+        let rev: Vec<f64> = values.iter().rev().copied().collect();
+        assert_eq!(dec.timestamps, ts);
+        assert_eq!(bits(&dec.values), bits(&rev));
+
+        let dec = decode_chunk(TWO_COLUMNS).expect("format 2 two-column chunk");
+        let both: Vec<f64> = values.iter().flat_map(|&v| [1.0 / (v + 3.0), v]).collect();
+        assert_eq!(dec.columns, 2);
+        assert_eq!(bits(&dec.values), bits(&both));
+
+        let dec = decode_chunk(ROLLUP).expect("format 2 rollup chunk");
+        let want: Vec<f64> = (0..5i64)
+            .flat_map(|i| [12.3456789 + i as f64, 0.5, 99.25 - i as f64, (6 * i) as f64])
+            .collect();
+        let ts: Vec<i64> = (0..5i64)
+            .map(|i| (1_700_000_040_000 + i * 60_000) / 60_000 * 60_000)
+            .collect();
+        assert_eq!(dec.timestamps, ts);
+        assert_eq!(bits(&dec.values), bits(&want));
+    }
+
+    #[test]
+    fn format_2_pieces_assemble_as_format_2() {
+        // A persisted head's bits keep their codec format (WAL replay after an upgrade).
+        let payload = &DECIMAL[DECIMAL_HEADER..];
+        let tick = DECIMAL_FIRST_TICK;
+        let whole = assemble_chunk(2, 1, 1000, 11, tick, &[(payload, payload.len() * 8)]);
+        assert_eq!(whole, DECIMAL);
+        // Labelled with the current format the same bits do not mean the same values.
+        let mut wrong = whole.clone();
+        wrong[0] = FORMAT_VERSION;
+        let want = bits(&decode_chunk(DECIMAL).expect("fixture").values);
+        assert_ne!(
+            decode_chunk(&wrong).ok().map(|d| bits(&d.values)),
+            Some(want)
+        );
     }
 }

@@ -11,5 +11,9 @@ pub(crate) mod varint;
 
 pub use chunk::{
     assemble_chunk, decode_chunk, ChunkDecoder, ChunkEncoder, DecodedChunk, FORMAT_VERSION,
-    MAX_COLUMNS,
+    MAX_COLUMNS, OLDEST_READ_VERSION,
 };
+
+/// Chunks captured from the codec format 2 encoder, for tests of what reads persisted bits.
+#[cfg(test)]
+pub(crate) use chunk::format2 as format2_fixtures;

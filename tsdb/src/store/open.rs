@@ -70,6 +70,8 @@ fn format_record_of(version: u8, config: &TierConfig) -> Vec<u8> {
 /// A raw head being rebuilt from WAL runs.
 #[derive(Default)]
 struct Replay {
+    /// Codec format of the head's bits (from the WAL segment version of its first run).
+    codec: u8,
     first_tick: i64,
     samples: u32,
     pieces: Vec<(Vec<u8>, usize)>,
@@ -398,11 +400,13 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
         inner.samples_written = inner.samples_written.max(segment.samples_written);
         inner.flushed_samples_written = inner.samples_written;
         for part in &segment.parts {
-            for run in super::wal::decode(part)? {
+            let (codec, runs) = super::wal::decode(part)?;
+            for run in runs {
                 let head = heads.entry(run.series).or_default();
                 match run.new_head {
                     Some(first_tick) => {
                         *head = Replay {
+                            codec,
                             first_tick,
                             ..Replay::default()
                         }
@@ -410,6 +414,11 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
                     None if head.pieces.is_empty() && head.samples == 0 => {
                         // The head's start was in a segment already deleted: it was sealed since.
                         continue;
+                    }
+                    // A restarted build rewrites every restored head as a new run, so one head's
+                    // bits never mix codec formats.
+                    None if head.codec != codec => {
+                        return Err(TsdbError::Corrupt("WAL head continues in another codec"))
                     }
                     None => {}
                 }
@@ -434,6 +443,7 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
             .map(|(b, n)| (b.as_slice(), *n))
             .collect();
         let bytes = assemble_chunk(
+            replay.codec,
             RAW_COLUMNS,
             raw.resolution_ms,
             replay.samples,
@@ -534,6 +544,51 @@ mod tests {
             .iter()
             .map(|p| p.value)
             .collect()
+    }
+
+    #[test]
+    fn wal_heads_written_by_codec_format_2_replay_as_format_2() {
+        use crate::codec::format2_fixtures::{rows, DECIMAL, DECIMAL_FIRST_TICK, DECIMAL_HEADER};
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Tsdb::open_path(dir.path(), TierConfig::default()).unwrap();
+            db.append("a", T0, 1.0).unwrap();
+            db.flush().unwrap();
+        }
+        // Rewrite the WAL as an earlier build left it: a segment version 1 part whose run holds
+        // codec format 2 bits (captured from that encoder) for the head of "a".
+        let wal = WalFiles::open(&dir.path().join(BLOCKS_DIR).join(WAL_DIR)).unwrap();
+        let segments = wal.replay().unwrap();
+        let last = segments.last().expect("a flushed segment");
+        let (codec, runs) = super::super::wal::decode(&last.parts[0]).unwrap();
+        assert_eq!(codec, crate::codec::FORMAT_VERSION);
+        let payload = &DECIMAL[DECIMAL_HEADER..];
+        let mut old = vec![super::super::wal::Run {
+            series: runs[0].series,
+            new_head: Some(DECIMAL_FIRST_TICK),
+            samples: rows().len() as u32,
+            bits: payload.len() * 8,
+            payload: payload.to_vec(),
+        }];
+        let mut parts = super::super::wal::encode(&mut old);
+        parts[0][0] = 1;
+        wal.clear().unwrap();
+        wal.append(last.seq, last.samples_written, &parts).unwrap();
+        drop(wal);
+
+        let db = Tsdb::open_path(dir.path(), TierConfig::default()).unwrap();
+        let inner = crate::store::lock(&db.inner);
+        let head = inner
+            .series
+            .values()
+            .find(|s| !s.tiers[0].head.is_empty())
+            .expect("the replayed head");
+        let got = crate::codec::decode_chunk(&head.tiers[0].head.to_bytes()).unwrap();
+        let want: Vec<u64> = rows().iter().map(|r| r.1.to_bits()).collect();
+        assert_eq!(
+            got.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want
+        );
     }
 
     #[test]

@@ -7,15 +7,18 @@
 //! (their WAL files are deleted, see wal_files.rs). On open, runs are concatenated per series and
 //! the heads decoded back.
 //!
-//! Part layout: `[version]` then runs sorted by series id: `id−previous id (uvarint) flags (u8:
+//! Part layout: `[version]` (2: the payload bits are codec format 3; 1, written by earlier builds:
+//! codec format 2, still replayed) then runs sorted by series id: `id−previous id (uvarint) flags (u8:
 //! bit 0 = the run starts a new head) [first tick (ivarint) if new] samples (uvarint) bits (uvarint)
 //! payload (⌈bits/8⌉ bytes)`. A segment is split into parts of at most [`PART_TARGET_BYTES`].
 
 use crate::codec::varint::{get_ivarint, get_uvarint, put_ivarint, put_uvarint};
 use crate::error::{Result, TsdbError};
 
-/// Segment format version.
-const VERSION: u8 = 1;
+/// Segment format version: 2 = payload bits of codec format 3 (written by this build).
+const VERSION: u8 = 2;
+/// Segment version 1 holds payload bits of codec format 2 (earlier builds); still replayed.
+const VERSION_CODEC_2: u8 = 1;
 /// Parts are cut before they would exceed this.
 const PART_TARGET_BYTES: usize = 60 * 1024;
 /// Flag: the run starts a new head.
@@ -62,14 +65,16 @@ pub(crate) fn encode(runs: &mut [Run]) -> Vec<Vec<u8>> {
     parts
 }
 
-/// Decodes one part.
-pub(crate) fn decode(mut bytes: &[u8]) -> Result<Vec<Run>> {
+/// Decodes one part: the codec format of its payload bits, and its runs.
+pub(crate) fn decode(mut bytes: &[u8]) -> Result<(u8, Vec<Run>)> {
     let (&version, rest) = bytes
         .split_first()
         .ok_or(TsdbError::Corrupt("empty WAL segment"))?;
-    if version != VERSION {
-        return Err(TsdbError::UnsupportedVersion(version));
-    }
+    let codec = match version {
+        VERSION => crate::codec::FORMAT_VERSION,
+        VERSION_CODEC_2 => 2,
+        v => return Err(TsdbError::UnsupportedVersion(v)),
+    };
     bytes = rest;
     let mut runs = Vec::new();
     let mut prev = 0u64;
@@ -105,7 +110,7 @@ pub(crate) fn decode(mut bytes: &[u8]) -> Result<Vec<Run>> {
             payload: payload.to_vec(),
         });
     }
-    Ok(runs)
+    Ok((codec, runs))
 }
 
 #[cfg(test)]
@@ -132,7 +137,13 @@ mod tests {
         ];
         let parts = encode(&mut runs);
         assert_eq!(parts.len(), 1);
-        assert_eq!(decode(&parts[0]).unwrap(), runs);
+        assert_eq!(
+            decode(&parts[0]).unwrap(),
+            (crate::codec::FORMAT_VERSION, runs.clone())
+        );
+        let mut old = parts[0].clone();
+        old[0] = VERSION_CODEC_2;
+        assert_eq!(decode(&old).unwrap().0, 2);
         assert_eq!(runs[0].series, 2);
         assert!(decode(&parts[0][..parts[0].len() - 1]).is_err());
         assert!(decode(&[]).is_err());
@@ -148,7 +159,7 @@ mod tests {
             .collect();
         let parts = encode(&mut many);
         assert!(parts.len() > 1 && parts.iter().all(|p| p.len() <= PART_TARGET_BYTES));
-        let back: Vec<Run> = parts.iter().flat_map(|p| decode(p).unwrap()).collect();
+        let back: Vec<Run> = parts.iter().flat_map(|p| decode(p).unwrap().1).collect();
         assert_eq!(back, many);
     }
 }
