@@ -75,6 +75,37 @@ fn reopen_keeps_flushed_and_loses_only_unflushed() {
     assert_eq!(db.series_keys().len(), 2);
 }
 
+/// New series are registered in several sled batches when a flush adds many (flush.rs
+/// `SERIES_BATCH`); every one of them must come back after a reopen with its samples.
+#[test]
+fn many_new_series_in_one_flush_all_reopen() {
+    const SERIES: usize = 2_345;
+    let dir = tempfile::tempdir().unwrap();
+    let key = |i: usize| format!("org/r{i:05}/cpu");
+    {
+        let db = open(&dir, small_chunks());
+        for round in 0..3 {
+            let batch: Vec<(String, i64, f64)> = (0..SERIES)
+                .map(|i| (key(i), T0 + round * 10_000, (i + round as usize) as f64))
+                .collect();
+            let summary = db.append_batch(&batch);
+            assert_eq!(summary.accepted, SERIES);
+        }
+        db.flush().unwrap();
+    }
+    let db = open(&dir, small_chunks());
+    assert_eq!(db.series_keys().len(), SERIES);
+    for i in [0, 999, 1_000, 1_001, 2_000, SERIES - 1] {
+        let points = db.query(key(i), T0, T0 + DAY, 0, T0 + HOUR).unwrap();
+        let values: Vec<f64> = points.iter().map(|p| p.value).collect();
+        assert_eq!(
+            values,
+            vec![i as f64, (i + 1) as f64, (i + 2) as f64],
+            "series {i}"
+        );
+    }
+}
+
 #[test]
 fn out_of_order_and_invalid_samples_are_rejected_and_counted() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,14 +13,16 @@
 //!
 //! Without holding the store lock it then writes, each step durable (fsync) before the next:
 //! 1. the block records;
-//! 2. one atomic `sled::Batch` with their index entries, the `I` changes and the counter, only if
-//!    there are any (most flushes seal nothing and leave sled untouched);
-//! 3. the WAL segment, appended to the current WAL file;
-//! 4. deletion of the WAL files below the low-water mark.
+//! 2. new `I` records, in sled batches of at most [`SERIES_BATCH`] (a registration alone is
+//!    harmless: a series with no data);
+//! 3. one atomic `sled::Batch` with the index entries, removed `I` records and the counter, only
+//!    if there are any (most flushes seal nothing and leave sled untouched);
+//! 4. the WAL segment, appended to the current WAL file;
+//! 5. deletion of the WAL files below the low-water mark.
 //!
-//! An index entry thus never names a record that is not durable (a crash after step 1 leaves
+//! An index entry thus never names a record that is not durable (a crash after step 1 or 2 leaves
 //! unindexed records, which reopening truncates away), and a WAL segment never refers to a chunk
-//! that is not indexed. A crash after step 2 loses the flush's head samples, as a crash before the
+//! that is not indexed. A crash after step 3 loses the flush's head samples, as a crash before the
 //! flush would: replaying the older segments rebuilds the heads as they were, minus the rows the
 //! newly indexed chunks hold. Then it acknowledges what it wrote. Nothing is ever rewritten.
 //!
