@@ -31,7 +31,15 @@ struct Api<'a> {
     token: String,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    /// A client of `srv` with a token holding every scope.
+    fn admin(srv: &'a TestServer) -> Self {
+        Api {
+            srv,
+            token: srv.token(&["*"], None),
+        }
+    }
+
     async fn call(
         &self,
         method: reqwest::Method,
@@ -138,10 +146,7 @@ fn event_ids(requests: &[common::receiver::Received]) -> Vec<String> {
 async fn threshold_crossing_reaches_the_webhook_signed_and_resolves_exactly_once() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.fast_config(None).await;
     let hook = api
@@ -274,10 +279,7 @@ async fn threshold_crossing_reaches_the_webhook_signed_and_resolves_exactly_once
 async fn saving_config_emits_nothing_and_bad_config_names_the_field() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.webhook(json!({"name": "ops", "url": receiver.url("/")}))
         .await;
@@ -359,10 +361,7 @@ async fn saving_config_emits_nothing_and_bad_config_names_the_field() {
 #[tokio::test]
 async fn acknowledge_unacknowledge_and_clear() {
     let srv = server();
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.fast_config(None).await;
     api.report(&agent, 4, 0, 95.0).await;
@@ -437,10 +436,7 @@ async fn acknowledge_unacknowledge_and_clear() {
 async fn grouped_alerts_render_one_item_each() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.fast_config(Some(2)).await;
     api.webhook(json!({"name": "g", "url": receiver.url("/g")}))
@@ -474,10 +470,7 @@ async fn grouped_alerts_render_one_item_each() {
 async fn retry_after_is_honoured_and_dead_letters_can_be_retried() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.fast_config(None).await;
     api.webhook(json!({"name": "r", "url": receiver.url("/r")}))
@@ -551,10 +544,7 @@ async fn retry_after_is_honoured_and_dead_letters_can_be_retried() {
 async fn a_disabled_webhook_gets_nothing_and_works_again_when_re_enabled() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     api.fast_config(None).await;
     let a = api
@@ -613,10 +603,7 @@ async fn a_disabled_webhook_gets_nothing_and_works_again_when_re_enabled() {
 async fn test_endpoint_shows_the_remote_status_and_body() {
     let srv = server();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     receiver.script([Answer {
         status: 418,
         headers: Vec::new(),
@@ -697,10 +684,7 @@ async fn test_endpoint_shows_the_remote_status_and_body() {
 async fn loopback_webhooks_are_refused_without_the_allow_list() {
     let srv = TestServer::start();
     let receiver = Receiver::start().await;
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     for url in [
         receiver.url("/x"),
         format!("http://localhost:{}/x", receiver.addr.port()),
@@ -755,10 +739,7 @@ async fn email_notifications_reach_a_real_smtp_server() {
         return;
     };
     let srv = server();
-    let api = Api {
-        srv: &srv,
-        token: srv.token(&["*"], None),
-    };
+    let api = Api::admin(&srv);
     let agent = srv.token(&["agent:report"], None);
     let config = json!({"enabled": true, "server": "127.0.0.1", "port": sink.port, "tls": "none",
                         "username": "", "password": "smtp-secret",

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,18 +18,6 @@ use pulse::history::remote_write::proto::WriteRequest;
 use pulse::sim::agents::{gzip_json, host_report};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn tool(name: &str) -> bool {
-    if Command::new(name).arg("--version").output().is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "{name} is required in CI (Debian package `prometheus`)"
-    );
-    eprintln!("SKIPPED: {name} not installed (apt-get install prometheus)");
-    false
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -139,7 +126,7 @@ async fn host_id(srv: &TestServer) -> String {
 
 #[tokio::test]
 async fn remote_write_reaches_a_real_prometheus() {
-    if !tool("prometheus") {
+    if !common::prom::installed("prometheus") {
         return;
     }
     let prom = Prometheus::start().await;
@@ -258,29 +245,7 @@ async fn metrics_resources_serves_the_same_series_and_passes_promtool() {
         "{text}"
     );
     assert!(text.contains("# TYPE pulse_resource_memory_percent gauge"));
-    if !tool("promtool") {
-        return;
-    }
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::prom::assert_promtool_accepts(&text);
 }
 
 /// One request as the recording receiver saw it.

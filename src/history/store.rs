@@ -84,16 +84,6 @@ pub trait MetricsStore: Send + Sync + 'static {
         max_points: usize,
         now_ms: i64,
     ) -> Result<Vec<Vec<Point>>>;
-    /// Like [`MetricsStore::query_many`] without downsampling, from the coarsest tier whose
-    /// resolution is at most `resolution_ms` (for callers that bucket points themselves).
-    fn query_many_at_resolution(
-        &self,
-        keys: &[Vec<u8>],
-        start_ms: i64,
-        end_ms: i64,
-        resolution_ms: i64,
-        now_ms: i64,
-    ) -> Result<Vec<Vec<Point>>>;
     /// Per key, the mean of its samples in each of `buckets` buckets of `step_ms` from `start_ms`
     /// (`None`: no finite sample there); rollups count with their sample counts (charts).
     fn bucket_means(
@@ -224,19 +214,6 @@ impl MetricsStore for TsdbStore {
     ) -> Result<Vec<Vec<Point>>> {
         self.tsdb
             .query_many(keys, start_ms, end_ms, max_points, now_ms)
-            .map_err(tsdb_error)
-    }
-
-    fn query_many_at_resolution(
-        &self,
-        keys: &[Vec<u8>],
-        start_ms: i64,
-        end_ms: i64,
-        resolution_ms: i64,
-        now_ms: i64,
-    ) -> Result<Vec<Vec<Point>>> {
-        self.tsdb
-            .query_many_at_resolution(keys, start_ms, end_ms, resolution_ms, now_ms)
             .map_err(tsdb_error)
     }
 

@@ -358,16 +358,32 @@ async fn test_connection(
                 ..StoredEndpoint::default()
             };
             body.apply(&mut stored);
-            if stored.name.is_empty() {
-                stored.name = "connection test".into();
-            }
-            state.endpoints.validate(&stored).map_err(as_api_error)?
+            unsaved_test_config(&state, stored, as_api_error)?
         }
     };
+    Ok(probe_answer(&state, &config).await)
+}
+
+/// Validates an endpoint given in a test request's body (not saved), named "connection test" when
+/// it has no name; `api_error` maps validation errors to the API's field names.
+pub(crate) fn unsaved_test_config(
+    state: &AppState,
+    mut stored: StoredEndpoint,
+    api_error: fn(Error) -> Error,
+) -> Result<EndpointConfig> {
+    if stored.name.is_empty() {
+        stored.name = "connection test".into();
+    }
+    state.endpoints.validate(&stored).map_err(api_error)
+}
+
+/// The answer of a test-connection request: one probe of `config`, its timeout the configured
+/// connection timeout capped at 15 s so the request stays interactive.
+pub(crate) async fn probe_answer(state: &AppState, config: &EndpointConfig) -> HttpResponse {
     let timeout = state
         .settings()
         .polling
         .connection_timeout
         .min(std::time::Duration::from_secs(15));
-    Ok(HttpResponse::Ok().json(crate::monitor::collector::probe(&config, timeout).await))
+    HttpResponse::Ok().json(crate::monitor::collector::probe(config, timeout).await)
 }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Authed, SettingsRead, SettingsWrite};
-use super::nodes::{as_api_error, new_id, remove_api_endpoint, sync_collectors};
+use super::nodes::{
+    as_api_error, new_id, probe_answer, remove_api_endpoint, sync_collectors, unsaved_test_config,
+};
 use crate::app::AppState;
 use crate::config::{EndpointConfig, EndpointKind};
 use crate::error::{Error, Result};
@@ -213,20 +215,9 @@ async fn test(
         Some(id) => find(&auth.tenant, &id)
             .map(|e| e.config)
             .ok_or_else(|| Error::NotFound(format!("TrueNAS connection {id}")))?,
-        None => {
-            let mut stored = body.into_stored(String::new())?;
-            if stored.name.is_empty() {
-                stored.name = "connection test".into();
-            }
-            state.endpoints.validate(&stored).map_err(api_error)?
-        }
+        None => unsaved_test_config(&state, body.into_stored(String::new())?, api_error)?,
     };
-    let timeout = state
-        .settings()
-        .polling
-        .connection_timeout
-        .min(std::time::Duration::from_secs(15));
-    Ok(HttpResponse::Ok().json(crate::monitor::collector::probe(&config, timeout).await))
+    Ok(probe_answer(&state, &config).await)
 }
 
 /// A running TrueNAS endpoint of the tenant by id.

@@ -142,6 +142,7 @@ pub async fn expect_error(resp: reqwest::Response, status: u16, code: &str) -> s
     body
 }
 
+pub mod prom;
 pub mod proxmox;
 pub mod receiver;
 pub mod smtp;

@@ -98,25 +98,9 @@ impl Tsdb {
         self.query_tiers(keys, start_ms, end_ms, max_points, top)
     }
 
-    /// [`Tsdb::query_many`] for callers that bucket the result themselves at `resolution_ms`
-    /// (charts): reads the coarsest tier whose resolution is at most that and whose retention
-    /// covers the range (never a finer one than [`Tsdb::select_tier`] picks), so an hour of
-    /// 2-minute buckets decodes minute rollups instead of raw samples. The not yet rolled-up tail
-    /// still comes from finer tiers.
-    pub fn query_many_at_resolution<K: AsRef<[u8]>>(
-        &self,
-        keys: &[K],
-        start_ms: i64,
-        end_ms: i64,
-        resolution_ms: i64,
-        now_ms: i64,
-    ) -> Result<Vec<Vec<Point>>> {
-        let top = self.tier_for_resolution(start_ms, resolution_ms, now_ms);
-        self.query_tiers(keys, start_ms, end_ms, 0, top)
-    }
-
     /// The coarsest tier with a resolution of at most `resolution_ms` whose retention covers a
-    /// range starting at `start_ms` (never finer than [`Tsdb::select_tier`]).
+    /// range starting at `start_ms` (never finer than [`Tsdb::select_tier`]), so an hour of
+    /// 2-minute buckets decodes minute rollups instead of raw samples.
     fn tier_for_resolution(&self, start_ms: i64, resolution_ms: i64, now_ms: i64) -> usize {
         let age = now_ms.saturating_sub(start_ms);
         let mut top = self.select_tier(start_ms, now_ms);
@@ -131,7 +115,7 @@ impl Tsdb {
 
     /// Per key, the mean of its samples in each of `buckets` buckets of `step_ms` from `start_ms`
     /// (`None`: no finite sample in the bucket) — what a chart of every resource needs. Reads the
-    /// tiers [`Tsdb::query_many_at_resolution`] reads at `step_ms / 2`; rollup rows count with
+    /// coarsest tiers with a resolution of at most `step_ms / 2` that cover the range; rollup rows count with
     /// their sample count, so a bucket's mean is that of the raw samples in it (to the rollups'
     /// 7 significant digits) whichever tiers answer it. The not yet rolled-up tail comes from the
     /// per-series running sums kept on append when the bucket grid is aligned to the first rollup
