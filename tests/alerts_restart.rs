@@ -4,74 +4,29 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::client;
+use common::process::{create_token, kill9, spawn_serve, BIN};
 use common::receiver::{Answer, Receiver};
 use pulse::sim::agents::host_report;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pulse");
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Starts `pulse serve` on a free loopback port with loopback webhooks allowed.
 fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("PULSE_METRICS_LISTEN", "off")
         .env("PULSE_WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8")
         .env("PULSE_LOG_LEVEL", "warn")
         .env_remove("PULSE_AUTH_USER")
         .env_remove("PULSE_AUTH_PASS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pulse");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("address line").expect("line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn kill9(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-fn create_token(data_dir: &std::path::Path) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "token",
-            "create",
-            "--name",
-            "restart-test",
-            "--scopes",
-            "*",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .output()
-        .expect("token create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
+        .stderr(Stdio::null());
+    spawn_serve(cmd)
 }
 
 async fn call(base: &str, token: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -110,7 +65,7 @@ fn ids(receiver: &Receiver) -> Vec<String> {
 #[tokio::test]
 async fn pending_deliveries_survive_kill_9_and_restart_does_not_re_notify() {
     let dir = tempfile::tempdir().unwrap();
-    let token = create_token(dir.path());
+    let token = create_token(dir.path(), "*");
     let receiver = Receiver::start().await;
     receiver.script((0..1000).map(|_| Answer {
         status: 503,

@@ -448,7 +448,7 @@ async fn first_run_setup_creates_the_admin_and_signs_in() {
         return;
     };
     let data = tempfile::tempdir().expect("data dir");
-    let port = browser::free_port();
+    let port = common::free_port();
     let (_server, log) = ServeProcess::start(port, data.path(), false);
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -500,7 +500,7 @@ async fn connection_lost_banner_then_reconnect() {
         return;
     };
     let data = tempfile::tempdir().expect("data dir");
-    let port = browser::free_port();
+    let port = common::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let (mut server, _log) = ServeProcess::start(port, data.path(), true);
     wait_healthy(&base).await;

@@ -5,12 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::process::{spawn_serve, BIN};
 use common::{client, ADMIN_PASS, ADMIN_USER};
 use pulse::sim::pbs::{PbsSim, PbsSimConfig};
 use pulse::sim::pmg::{PmgSim, PmgSimConfig};
@@ -18,7 +19,6 @@ use pulse::sim::pve::{PveSim, PveSimConfig};
 use pulse::sim::truenas::{TruenasSim, TruenasSimConfig};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pulse");
 const WRONG_SECRET: &str = "wrong-secret-7f3a91c2";
 
 fn config(pbs: &PbsSim, pmg: &PmgSim, pmg_interval: u64) -> String {
@@ -81,8 +81,8 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
     let cfg = etc.path().join("pulse.toml");
     std::fs::write(&cfg, config(&pbs, &pmg, 1)).expect("write config");
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&cfg)
         .arg("--data-dir")
         .arg(data.path())
@@ -90,17 +90,8 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
         .env("PULSE_AUTH_USER", ADMIN_USER)
         .env("PULSE_AUTH_PASS", ADMIN_PASS)
         .env("PULSE_LOG_LEVEL", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = out.next().expect("address line").expect("line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
+        .stderr(Stdio::piped());
+    let (mut child, base) = spawn_serve(cmd);
     let log = Arc::new(Mutex::new(Vec::<u8>::new()));
     let sink = Arc::clone(&log);
     let mut stderr = child.stderr.take().expect("stderr");
@@ -113,7 +104,6 @@ async fn secrets_stay_out_of_the_data_dir_and_the_log_and_sighup_restarts_only_t
             sink.lock().expect("log").extend_from_slice(&buf[..n]);
         }
     });
-    std::thread::spawn(move || for _ in out {});
 
     let c = client();
     let login = c

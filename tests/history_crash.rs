@@ -6,25 +6,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::{create_token, kill9, spawn_serve, BIN};
 use common::{client, ADMIN_PASS, ADMIN_USER};
 use pulse::sim::agents::{gzip_json, host_report};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pulse");
 const HOSTS: u64 = 40;
 const PHASE1_TICKS: u64 = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts `pulse serve` with a 1 s history flush; returns the child and its base URL.
 fn spawn(dir: &std::path::Path, metrics: Option<u16>) -> (Child, String) {
@@ -32,8 +24,8 @@ fn spawn(dir: &std::path::Path, metrics: Option<u16>) -> (Child, String) {
     let mut f = std::fs::File::create(&config).unwrap();
     writeln!(f, "[history]\nflush_interval_secs = 1").unwrap();
     let listen = metrics.map_or("off".to_owned(), |p| format!("127.0.0.1:{p}"));
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -41,48 +33,8 @@ fn spawn(dir: &std::path::Path, metrics: Option<u16>) -> (Child, String) {
         .env("PULSE_AUTH_USER", ADMIN_USER)
         .env("PULSE_AUTH_PASS", ADMIN_PASS)
         .env("PULSE_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pulse");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("address line").expect("line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn kill9(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-fn token(dir: &std::path::Path, scopes: &str) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "token",
-            "create",
-            "--name",
-            "t",
-            "--scopes",
-            scopes,
-            "--data-dir",
-        ])
-        .arg(dir.join("data"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        .stderr(Stdio::null());
+    spawn_serve(cmd)
 }
 
 async fn report(base: &str, token: &str, seed: u64, tick: u64) -> bool {
@@ -187,10 +139,10 @@ fn cpu(seed: u64, tick: u64) -> f64 {
 #[tokio::test]
 async fn kill_9_during_heavy_writes_keeps_every_flushed_sample() {
     let dir = tempfile::tempdir().unwrap();
-    let agent = token(dir.path(), "agent:report");
-    let reader = token(dir.path(), "monitoring:read");
+    let agent = create_token(&dir.path().join("data"), "agent:report");
+    let reader = create_token(&dir.path().join("data"), "monitoring:read");
 
-    let port = free_port();
+    let port = common::free_port();
     let (mut child, base) = spawn(dir.path(), Some(port));
     // Phase 1: every host reports PHASE1_TICKS times, more than a second apart.
     for tick in 0..PHASE1_TICKS {

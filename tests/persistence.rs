@@ -7,46 +7,21 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::{kill9, spawn_serve, BIN};
 use common::{client, ADMIN_PASS, ADMIN_USER};
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pulse");
-
 /// Starts `pulse serve` on a free loopback port and returns the child and its base URL.
 fn spawn_server(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("PULSE_METRICS_LISTEN", "off")
         .env("PULSE_AUTH_USER", ADMIN_USER)
         .env("PULSE_AUTH_PASS", ADMIN_PASS)
         .env("PULSE_LOG_LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pulse");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("server printed its address")
-            .expect("line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn kill9(child: &mut Child) {
-    // SAFETY-free: plain signal to our own child.
-    let _ = Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+        .stderr(Stdio::null());
+    spawn_serve(cmd)
 }
 
 #[tokio::test]
@@ -232,8 +207,8 @@ async fn sighup_reloads_the_file_and_keeps_serving_when_it_is_broken() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("pulse.toml");
     std::fs::write(&cfg, "[ws]\nqueue_capacity = 64\n").unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&cfg)
         .arg("--data-dir")
         .arg(dir.path())
@@ -242,17 +217,8 @@ async fn sighup_reloads_the_file_and_keeps_serving_when_it_is_broken() {
         .env("PULSE_AUTH_PASS", ADMIN_PASS)
         .env("PULSE_LOG_LEVEL", "info")
         .env("PULSE_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = out.next().unwrap().unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
+        .stderr(Stdio::piped());
+    let (mut child, base) = spawn_serve(cmd);
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {

@@ -8,7 +8,6 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -52,12 +51,6 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// A loopback port nothing listens on right now (bound, then released).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local addr").port()
-}
-
 /// chromedriver's legacy log endpoint: the browser's console and network log since the last call.
 #[derive(Debug)]
 struct BrowserLog;
@@ -92,7 +85,7 @@ impl Browser {
     /// tools are missing outside CI.
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
         let driver_bin = tools()?;
-        let port = free_port();
+        let port = crate::common::free_port();
         let profile = tempfile::tempdir().expect("profile dir");
         let driver = Command::new(driver_bin)
             .arg(format!("--port={port}"))

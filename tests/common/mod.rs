@@ -142,6 +142,14 @@ pub async fn expect_error(resp: reqwest::Response, status: u16, code: &str) -> s
     body
 }
 
+/// A loopback port nothing listens on right now (bound, then released), for processes a test
+/// starts that take their port as an argument.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    listener.local_addr().expect("local addr").port()
+}
+
+pub mod process;
 pub mod prom;
 pub mod proxmox;
 pub mod receiver;
