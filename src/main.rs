@@ -11,16 +11,19 @@ use pulse::{app, auth, store::Store, telemetry};
 
 /// mimalloc: the registry's hot path is allocation-heavy (snapshots, merge-patches) and runs
 /// measurably faster on it than on the system allocator (docs/performance.md).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Tunes mimalloc for a long-running server's footprint: commit arena memory on demand and return
 /// freed pages to the OS at once instead of keeping them around (idle RSS 67 → 32 MB measured).
 /// It must run before the first allocation creates an arena, hence a static constructor.
+#[cfg(not(feature = "system-allocator"))]
 #[used]
 #[link_section = ".init_array"]
 static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
 
+#[cfg(not(feature = "system-allocator"))]
 extern "C" fn tune_allocator() {
     // Option indices shared by mimalloc v2 and v3 (`mi_option_e` in mimalloc.h).
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;

@@ -166,7 +166,7 @@ pub async fn run_latency(rate: u64, crossings_per_s: u64, seconds: u64) {
     let background: Arc<Vec<Vec<u8>>> = Arc::new((0..hosts).map(|s| report(s, 20.0)).collect());
     let duration = Duration::from_secs(seconds);
     let started = Instant::now();
-    let cpu_before = cpu_time_of(server.child.id());
+    let cpu_before = cpu_time_of(server.pid());
     let sent_bg = Arc::new(AtomicU64::new(0));
     let connections = 32u64;
     let interval = Duration::from_secs_f64(connections as f64 / rate as f64);
@@ -221,7 +221,7 @@ pub async fn run_latency(rate: u64, crossings_per_s: u64, seconds: u64) {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_time_of(server.child.id()).saturating_sub(cpu_before);
+    let cpu = cpu_time_of(server.pid()).saturating_sub(cpu_before);
     let mut lat = Latencies::default();
     let mut missing = 0;
     let arrivals = seen.arrivals.lock().map(|m| m.clone()).unwrap_or_default();

@@ -132,7 +132,7 @@ pub async fn run(args: FanoutArgs) {
     }
 
     let started = Instant::now();
-    let cpu_before = crate::server::cpu_time_of(server.child.id());
+    let cpu_before = crate::server::cpu_time_of(server.pid());
     let mut rss_samples = Vec::new();
     let mut tick = 0usize;
     let mut next_sample = Instant::now();
@@ -158,7 +158,7 @@ pub async fn run(args: FanoutArgs) {
         let due = started + Duration::from_millis(100 * tick as u64);
         tokio::time::sleep_until(due.into()).await;
     }
-    let cpu_used = crate::server::cpu_time_of(server.child.id()).saturating_sub(cpu_before);
+    let cpu_used = crate::server::cpu_time_of(server.pid()).saturating_sub(cpu_before);
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         let _ = t.await;

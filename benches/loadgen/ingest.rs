@@ -37,7 +37,7 @@ pub async fn run(args: IngestArgs) {
     let failed = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Latencies::default()));
     let started = Instant::now();
-    let cpu_before = crate::server::cpu_time_of(server.child.id());
+    let cpu_before = crate::server::cpu_time_of(server.pid());
     let per_conn_interval = if args.rate > 0 {
         Some(Duration::from_secs_f64(
             args.connections as f64 / args.rate as f64,
@@ -98,7 +98,7 @@ pub async fn run(args: IngestArgs) {
         let _ = t.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = crate::server::cpu_time_of(server.child.id()).saturating_sub(cpu_before);
+    let cpu = crate::server::cpu_time_of(server.pid()).saturating_sub(cpu_before);
     let lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     println!(
         "ingest: {} reports in {:.1}s = {:.0}/s ({} failed), {} connections, target rate {}",

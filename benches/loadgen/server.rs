@@ -8,10 +8,28 @@ use std::time::Duration;
 /// The release-built server binary of this package.
 pub const BIN: &str = env!("CARGO_BIN_EXE_pulse");
 
+/// Environment variable naming another server binary to run (for example one built with
+/// `--features system-allocator`, which heap profilers can see into).
+const BIN_ENV: &str = "LOADGEN_SERVER_BIN";
+
+/// Environment variable with a command prefix to run the server under, split on whitespace
+/// (for example `heaptrack -o /tmp/fanout`). The server is then stopped with SIGTERM, so the
+/// profiler can write its output, instead of being killed.
+const WRAP_ENV: &str = "LOADGEN_SERVER_WRAP";
+
+/// The server binary to run.
+fn server_bin() -> String {
+    std::env::var(BIN_ENV).unwrap_or_else(|_| BIN.to_owned())
+}
+
 /// A running server process; killed on drop.
 pub struct ServerProcess {
-    /// The child.
-    pub child: Child,
+    /// The child: the server, or the wrapper that runs it.
+    child: Child,
+    /// Process id of the server itself (differs from the child's under a wrapper).
+    pid: u32,
+    /// Whether the server runs under a wrapper (stopped with SIGTERM, not killed).
+    wrapped: bool,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// `127.0.0.1:PORT`.
@@ -30,7 +48,17 @@ impl ServerProcess {
     /// [`ServerProcess::start`] on a data dir the caller prepared.
     pub fn start_in(dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> ServerProcess {
         let token = create_token(dir.path());
-        let mut cmd = Command::new(BIN);
+        let wrap: Vec<String> = std::env::var(WRAP_ENV)
+            .map(|w| w.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let mut cmd = match wrap.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(server_bin());
+                cmd
+            }
+            None => Command::new(server_bin()),
+        };
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .env("PULSE_METRICS_LISTEN", "off")
@@ -52,8 +80,16 @@ impl ServerProcess {
         };
         std::thread::spawn(move || for _ in lines {});
         let addr = base.trim_start_matches("http://").to_owned();
+        let wrapped = !wrap.is_empty();
+        let pid = if wrapped {
+            descendant_named(child.id(), "pulse").expect("server process under the wrapper")
+        } else {
+            child.id()
+        };
         ServerProcess {
             child,
+            pid,
+            wrapped,
             base,
             addr,
             token,
@@ -61,21 +97,63 @@ impl ServerProcess {
         }
     }
 
+    /// Process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Resident set size of the server, bytes.
     pub fn rss_bytes(&self) -> u64 {
-        rss_of(self.child.id())
+        rss_of(self.pid)
     }
 }
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.wrapped {
+            // A graceful stop lets the wrapper (a profiler) see the exit and write its output.
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.pid.to_string()])
+                .status();
+        } else {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
 
+/// The first process below `root` (depth-first over /proc) whose command name is `name`.
+fn descendant_named(root: u32, name: &str) -> Option<u32> {
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let comm = stat.split('(').nth(1).and_then(|r| r.rsplit(')').last());
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(parent) {
+                if comm == Some(name) {
+                    return Some(pid);
+                }
+                parents.push(pid);
+            }
+        }
+    }
+    None
+}
+
 fn create_token(dir: &Path) -> String {
-    let out = Command::new(BIN)
+    let out = Command::new(server_bin())
         .args([
             "token",
             "create",
