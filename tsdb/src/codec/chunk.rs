@@ -33,16 +33,53 @@ pub const MAX_COLUMNS: usize = 4;
 
 /// Incrementally encodes samples into a chunk; [`ChunkEncoder::to_bytes`] can snapshot it at any
 /// time, which is how open head chunks are persisted and later appended to.
+///
+/// The store keeps one open encoder per series and tier, so its size is paid per series: the
+/// value coder states are sized to the columns ([`ValueStates`]) and the last tick is the
+/// timestamp coder's.
 #[derive(Debug, Clone)]
 pub struct ChunkEncoder {
-    columns: u8,
     unit_ms: i64,
     count: u32,
     first_tick: i64,
-    last_tick: i64,
     ts: TimestampEncoder,
-    values: [ValueEncoder; MAX_COLUMNS],
+    values: ValueStates,
     bits: BitWriter,
+}
+
+/// One value coder state per column: a single-column (raw) chunk keeps its one state inline, a
+/// wider (rollup) chunk its states on the heap, so a raw head does not pay for four columns.
+#[derive(Debug, Clone)]
+enum ValueStates {
+    One([ValueEncoder; 1]),
+    Many(Box<[ValueEncoder]>),
+}
+
+impl ValueStates {
+    /// States for `columns` (1..=[`MAX_COLUMNS`]) columns.
+    fn new(columns: usize) -> Self {
+        if columns == 1 {
+            ValueStates::One([ValueEncoder::default()])
+        } else {
+            ValueStates::Many(vec![ValueEncoder::default(); columns].into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [ValueEncoder] {
+        match self {
+            ValueStates::One(one) => one,
+            ValueStates::Many(many) => many,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            ValueStates::One(_) => 1,
+            ValueStates::Many(many) => many.len(),
+        }
+    }
 }
 
 impl ChunkEncoder {
@@ -60,13 +97,11 @@ impl ChunkEncoder {
             ));
         }
         Ok(ChunkEncoder {
-            columns: columns as u8,
             unit_ms,
             count: 0,
             first_tick: 0,
-            last_tick: 0,
             ts: TimestampEncoder::default(),
-            values: [ValueEncoder::default(); MAX_COLUMNS],
+            values: ValueStates::new(columns),
             bits: BitWriter::default(),
         })
     }
@@ -75,7 +110,8 @@ impl ChunkEncoder {
     /// one entry per column. Any timestamp order is accepted by the codec itself.
     #[inline]
     pub fn push(&mut self, ts_ms: i64, values: &[f64]) -> Result<()> {
-        if values.len() != usize::from(self.columns) {
+        let states = self.values.as_mut_slice();
+        if values.len() != states.len() {
             return Err(TsdbError::InvalidArgument(
                 "value count differs from chunk columns",
             ));
@@ -90,8 +126,7 @@ impl ChunkEncoder {
         } else {
             self.ts.push(&mut self.bits, tick);
         }
-        self.last_tick = tick;
-        for (enc, &v) in self.values.iter_mut().zip(values) {
+        for (enc, &v) in states.iter_mut().zip(values) {
             enc.push(&mut self.bits, v);
         }
         self.count += 1;
@@ -110,7 +145,7 @@ impl ChunkEncoder {
 
     /// Number of value columns per sample.
     pub fn columns(&self) -> usize {
-        usize::from(self.columns)
+        self.values.len()
     }
 
     /// Timestamp resolution in milliseconds.
@@ -125,12 +160,12 @@ impl ChunkEncoder {
 
     /// Timestamp of the last sample as it will decode (floored to the unit).
     pub fn last_ts(&self) -> Option<i64> {
-        (self.count > 0).then(|| self.last_tick.wrapping_mul(self.unit_ms))
+        (self.count > 0).then(|| self.ts.last().wrapping_mul(self.unit_ms))
     }
 
     fn write_header(&self, out: &mut Vec<u8>) {
         out.push(FORMAT_VERSION);
-        out.push(self.columns);
+        out.push(self.columns() as u8);
         put_uvarint(out, self.unit_ms as u64);
         put_uvarint(out, u64::from(self.count));
         put_ivarint(out, self.first_tick);
@@ -541,6 +576,24 @@ mod tests {
             .unwrap()
             .timestamps
             .is_empty());
+    }
+
+    #[test]
+    fn encoders_hold_one_value_state_per_column() {
+        // Every series keeps an open raw encoder (docs/performance.md, issue 2).
+        assert!(std::mem::size_of::<ChunkEncoder>() <= 112);
+        for columns in 1..=MAX_COLUMNS {
+            let mut enc = ChunkEncoder::new(columns, 1000).unwrap();
+            assert_eq!(enc.columns(), columns);
+            let row: Vec<f64> = (0..columns).map(|c| c as f64 + 0.5).collect();
+            enc.push(5_000, &row).unwrap();
+            enc.push(9_000, &row).unwrap();
+            assert!(enc.push(10_000, &row[..columns - 1]).is_err());
+            assert_eq!((enc.first_ts(), enc.last_ts()), (Some(5_000), Some(9_000)));
+            let dec = decode_chunk(&enc.to_bytes()).unwrap();
+            assert_eq!(dec.columns, columns);
+            assert_eq!(dec.values, [row.clone(), row].concat());
+        }
     }
 
     #[test]

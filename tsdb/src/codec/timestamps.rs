@@ -55,6 +55,12 @@ impl TimestampEncoder {
         }
     }
 
+    /// The last tick coded (the first one right after [`TimestampEncoder::new`]).
+    #[inline]
+    pub(crate) fn last(&self) -> i64 {
+        self.prev
+    }
+
     /// Codes the next tick.
     #[inline]
     pub(crate) fn push(&mut self, w: &mut BitWriter, tick: i64) {

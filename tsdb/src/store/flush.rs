@@ -84,7 +84,7 @@ struct WrittenBundle {
 /// A WAL run, to acknowledge.
 struct WalAck {
     series: u32,
-    head_gen: u64,
+    head_gen: u32,
     samples: u32,
     bits: usize,
     new_head: bool,
@@ -175,21 +175,19 @@ impl Tsdb {
                 let Some(key) = inner.by_id.get(series).cloned() else {
                     continue;
                 };
-                let Some(state) = inner.series.get_mut(&key) else {
+                let Some(t) = inner.series.get_mut(&key).and_then(|s| s.tier_mut(tier)) else {
                     continue;
                 };
-                let t = &mut state.tiers[tier];
-                t.pending.retain(|p| p.seq != *seq);
-                t.refs.push(super::series::ChunkRef {
+                t.ack_pending(*seq);
+                t.add_ref(super::series::ChunkRef {
                     start: loc.start,
                     end: loc.end,
                     bundle: b.id,
                     offset: loc.offset,
                     len: loc.len,
                 });
-                t.refs.sort_by_key(|r| r.start);
                 let durable = TierState::durable_end(spec, loc.start, loc.end, loc.complete);
-                t.sealed_through = Some(t.sealed_through.map_or(durable, |s| s.max(durable)));
+                t.sealed_through.raise(durable);
             }
             inner.bundles.insert(b.id, b.meta);
         }
@@ -201,14 +199,14 @@ impl Tsdb {
                 let Some(state) = inner.series.get_mut(&key) else {
                     continue;
                 };
-                let t = &mut state.tiers[0];
-                if t.head_gen != ack.head_gen {
+                let wal = &mut state.wal;
+                if wal.head_gen != ack.head_gen {
                     continue;
                 }
-                t.wal.samples = ack.samples;
-                t.wal.bits = ack.bits;
-                if ack.new_head || t.wal.from.is_none() {
-                    t.wal.from = Some(seq);
+                wal.samples = ack.samples;
+                wal.bits = ack.bits;
+                if ack.new_head || wal.first_segment().is_none() {
+                    wal.set_first_segment(seq);
                 }
             }
         }
@@ -229,7 +227,7 @@ impl Tsdb {
         let mut pins: Option<u64> = None;
         let this_segment = inner.next_segment;
         for state in inner.series.values() {
-            for (tier, t) in state.tiers.iter().enumerate() {
+            for (tier, t) in state.tiers() {
                 let span = self.config.tiers[tier].max_chunk_span_ms;
                 for p in &t.pending {
                     sealed.push(Sealed {
@@ -244,30 +242,30 @@ impl Tsdb {
                     });
                 }
             }
-            let raw = &state.tiers[0];
-            let grown = raw.head.len() as u32 > raw.wal.samples;
+            let (raw, wal) = (state.raw(), &state.wal);
+            let grown = raw.head.len() as u32 > wal.samples;
             if grown {
-                let new_head = raw.wal.samples == 0;
-                let from = if new_head { 0 } else { raw.wal.bits };
+                let new_head = wal.samples == 0;
+                let from = if new_head { 0 } else { wal.bits };
                 let to = raw.head.bit_len();
                 runs.push(Run {
                     series: state.id,
                     new_head: new_head.then(|| raw.head.first_tick()),
-                    samples: raw.head.len() as u32 - raw.wal.samples,
+                    samples: raw.head.len() as u32 - wal.samples,
                     bits: to - from,
                     payload: raw.head.payload_bits(from, to),
                 });
                 acks.push(WalAck {
                     series: state.id,
-                    head_gen: raw.head_gen,
+                    head_gen: wal.head_gen,
                     samples: raw.head.len() as u32,
                     bits: to,
                     new_head,
                 });
             }
             // Segments this head needs after the flush.
-            let starts_here = grown && raw.wal.samples == 0;
-            let pin = match raw.wal.from {
+            let starts_here = grown && wal.samples == 0;
+            let pin = match wal.first_segment() {
                 Some(from) if !raw.head.is_empty() && !starts_here => Some(from),
                 _ if grown => Some(this_segment),
                 _ => None,
@@ -432,14 +430,16 @@ impl Tsdb {
             .newest
             .map(|n| n.saturating_sub(self.config.late_tolerance_ms));
         let Inner { series, seq, .. } = inner;
+        let raw = &self.config.tiers[0];
         for state in series.values_mut() {
-            for (tier, t) in state.tiers.iter_mut().enumerate() {
+            let end = state.raw().head_window_end(raw);
+            if end.is_some_and(|end| raw_limit.is_some_and(|l| end <= l)) {
+                state.seal_raw(seq, true)?;
+            }
+            for (tier, t) in state.rollups_mut() {
                 let spec = &self.config.tiers[tier];
-                let Some(end) = t.head_window_end(spec) else {
-                    continue;
-                };
-                let limit = if tier == 0 { raw_limit } else { t.watermark };
-                if limit.is_some_and(|l| end <= l) {
+                let end = t.head_window_end(spec);
+                if end.is_some_and(|end| t.watermark.get().is_some_and(|l| end <= l)) {
                     t.seal(seq, true)?;
                 }
             }

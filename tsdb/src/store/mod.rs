@@ -24,7 +24,7 @@ mod wal;
 mod wal_files;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -89,9 +89,11 @@ impl BundleMeta {
 /// Mutable in-memory state.
 #[derive(Debug, Default)]
 struct Inner {
-    series: BTreeMap<Box<[u8]>, SeriesState>,
-    /// Series key of every id.
-    by_id: HashMap<u32, Box<[u8]>>,
+    /// Every series by key. Boxed: B-tree nodes hold their values inline and are often only half
+    /// full, so a large value would leave hundreds of bytes unused per series.
+    series: BTreeMap<Arc<[u8]>, Box<SeriesState>>,
+    /// Series key of every id (the same allocation as the `series` key).
+    by_id: HashMap<u32, Arc<[u8]>>,
     next_id: u32,
     /// Ids whose `I` record the next flush writes.
     new_ids: Vec<u32>,
@@ -109,8 +111,8 @@ struct Inner {
     samples_rejected: u64,
     /// Sequence for pending chunks.
     seq: u64,
-    rollup_cursor: Option<Box<[u8]>>,
-    retain_cursor: Option<Box<[u8]>>,
+    rollup_cursor: Option<Arc<[u8]>>,
+    retain_cursor: Option<Arc<[u8]>>,
 }
 
 impl Inner {
@@ -122,13 +124,15 @@ impl Inner {
                 .next_id
                 .checked_add(1)
                 .ok_or(TsdbError::InvalidArgument("series id space exhausted"))?;
+            let key: Arc<[u8]> = key.into();
             self.series
-                .insert(key.into(), SeriesState::new(config, id)?);
-            self.by_id.insert(id, key.into());
+                .insert(Arc::clone(&key), Box::new(SeriesState::new(config, id)?));
+            self.by_id.insert(id, key);
             self.new_ids.push(id);
         }
         self.series
             .get_mut(key)
+            .map(|s| &mut **s)
             .ok_or(TsdbError::InvalidArgument("series vanished"))
     }
 }
@@ -275,9 +279,9 @@ impl Tsdb {
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = {
             let inner = lock(&self.inner);
-            let tiers = inner.series.values().flat_map(|s| s.tiers.iter());
+            let tiers = inner.series.values().flat_map(|s| s.tiers());
             let (mut pending, mut heads, mut chunks) = (0u64, 0u64, 0u64);
-            for t in tiers {
+            for (_, t) in tiers {
                 pending += t.pending.len() as u64;
                 heads += u64::from(!t.head.is_empty());
                 chunks += t.refs.len() as u64;
@@ -305,5 +309,180 @@ impl Tsdb {
         stats.logical_bytes += bytes + stats.wal_bytes;
         stats.bytes_on_disk = self.db.size_on_disk()? + bytes + stats.wal_bytes;
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Rollup tiers are allocated when they first receive data; every path treats a tier not
+    //! created yet as empty.
+
+    use super::*;
+
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+    const DAY: i64 = 24 * HOUR;
+    /// A day boundary.
+    const T0: i64 = 1_699_920_000_000;
+
+    /// Opens the store, retrying while a just-dropped instance's sled still holds the lock.
+    fn open(dir: &tempfile::TempDir, config: &TierConfig) -> Tsdb {
+        for _ in 0..100 {
+            match Tsdb::open_path(dir.path(), config.clone()) {
+                Err(TsdbError::Storage(e)) if e.to_string().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other.expect("open store"),
+            }
+        }
+        panic!("sled stays locked");
+    }
+
+    /// Indexes of the tiers `key` has allocated.
+    fn tiers_of(db: &Tsdb, key: &str) -> Vec<usize> {
+        let inner = lock(&db.inner);
+        let state = inner.series.get(key.as_bytes()).expect("series");
+        state.tiers().map(|(i, _)| i).collect()
+    }
+
+    fn values(points: &[Point]) -> Vec<(i64, f64)> {
+        points.iter().map(|p| (p.ts, p.value)).collect()
+    }
+
+    #[test]
+    fn a_series_with_only_raw_data_has_no_rollup_tiers_and_answers_every_query() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = open(&dir, &TierConfig::default());
+        for i in 0..30 {
+            db.append("a", T0 + i * 10_000, i as f64).expect("append");
+        }
+        let now = T0 + 5 * MIN;
+        db.append("b", now - 30_000, 7.0).expect("append");
+        assert_eq!(tiers_of(&db, "a"), vec![0]);
+        // Whichever tier a range selects, the raw tier answers what no rollup tier holds.
+        let raw = db.query("a", T0, now, 0, now).expect("query");
+        assert_eq!(raw.len(), 30);
+        for later in [now + 3 * HOUR, now + 2 * DAY, now + 30 * DAY] {
+            assert_eq!(db.query("a", T0, now, 0, later).expect("query"), raw);
+        }
+        let means = db
+            .query_bucket_means(&["a", "b"], T0, 2 * MIN, 3, now)
+            .expect("bucket means");
+        assert_eq!(
+            means,
+            vec![
+                vec![Some(5.5), Some(17.5), Some(26.5)],
+                vec![None, None, Some(7.0)]
+            ]
+        );
+        db.flush().expect("flush");
+
+        // Four minutes of "a" are finished (1 min lateness): the minute tier is created with
+        // their rows. No hour is finished, and "b" has only unfinished samples.
+        let p = db.rollup(now).expect("rollup");
+        assert_eq!(p.buckets, 4);
+        assert_eq!(tiers_of(&db, "a"), vec![0, 1]);
+        assert_eq!(tiers_of(&db, "b"), vec![0]);
+        let again = db
+            .query_bucket_means(&["a", "b"], T0, 2 * MIN, 3, now)
+            .expect("bucket means");
+        assert_eq!(again, means);
+        // A range the minute tier answers: its four rows, then the raw samples after them.
+        let day = db.query("a", T0, now, 0, now + 3 * HOUR).expect("query");
+        let mut want = vec![(T0, 2.5), (T0 + MIN, 8.5), (T0 + 2 * MIN, 14.5)];
+        want.push((T0 + 3 * MIN, 20.5));
+        want.extend((24..30).map(|i| (T0 + i * 10_000, i as f64)));
+        assert_eq!(values(&day), want);
+        assert_eq!(
+            values(&db.query("b", T0, now, 0, now + 30 * DAY).expect("query")),
+            vec![(now - 30_000, 7.0)]
+        );
+        let stats = db.stats().expect("stats");
+        assert_eq!((stats.series, stats.heads), (2, 3));
+    }
+
+    #[test]
+    fn reopening_creates_the_tiers_with_flushed_chunks_and_rollups_rederive_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = TierConfig::default();
+        let now = T0 + 3 * HOUR;
+        let ranges = [now, now + 2 * DAY, now + 30 * DAY];
+        let before: Vec<Vec<Point>> = {
+            let db = open(&dir, &config);
+            for i in 0..3 * 360 {
+                db.append("a", T0 + i * 10_000, (i % 50) as f64)
+                    .expect("append");
+            }
+            db.append("b", now - 20_000, 7.0).expect("append");
+            db.rollup(now).expect("rollup");
+            db.flush().expect("flush");
+            // Hours 0 and 1 are rolled into the hour tier; no day is finished.
+            assert_eq!(tiers_of(&db, "a"), vec![0, 1, 2]);
+            assert_eq!(tiers_of(&db, "b"), vec![0]);
+            ranges
+                .iter()
+                .map(|&at| db.query("a", T0, now, 0, at).expect("query"))
+                .collect()
+        };
+        let db = open(&dir, &config);
+        // The minute tier has flushed chunks (its first two windows); the hour tier's only data
+        // was its open head, which is not persisted.
+        assert_eq!(tiers_of(&db, "a"), vec![0, 1]);
+        assert_eq!(tiers_of(&db, "b"), vec![0]);
+        {
+            let inner = lock(&db.inner);
+            let a = inner.series.get(&b"a"[..]).expect("a");
+            assert_eq!(a.watermark(1), Some(T0 + 2 * HOUR));
+            assert_eq!(a.watermark(2), None);
+        }
+        assert_eq!(
+            values(&db.query("b", T0, now, 0, now).expect("query")),
+            vec![(now - 20_000, 7.0)]
+        );
+        db.rollup(now).expect("rollup");
+        assert_eq!(tiers_of(&db, "a"), vec![0, 1, 2]);
+        for (at, want) in ranges.iter().zip(&before) {
+            assert_eq!(&db.query("a", T0, now, 0, *at).expect("query"), want);
+        }
+    }
+
+    #[test]
+    fn retention_keeps_data_whose_coarser_tier_is_not_created_yet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = TierConfig {
+            tiers: vec![
+                TierSpec::new(1_000, 2 * HOUR),
+                TierSpec::new(MIN, DAY),
+                TierSpec::new(HOUR, 7 * DAY),
+            ],
+            max_chunk_samples: 1024,
+            late_tolerance_ms: 0,
+        };
+        let db = open(&dir, &config);
+        for i in 0..360 {
+            db.append("c", T0 + i * 10_000, 1.0).expect("append");
+        }
+        db.flush().expect("flush");
+        let later = T0 + 10 * DAY;
+        // The raw window is long expired, but nothing of it is rolled up.
+        let p = db.retain(later).expect("retain");
+        assert_eq!((p.bundles_deleted, p.series_removed), (0, 0));
+        assert_eq!(tiers_of(&db, "c"), vec![0]);
+        assert_eq!(
+            db.query("c", T0, T0 + HOUR, 0, T0 + HOUR)
+                .expect("query")
+                .len(),
+            360
+        );
+        // Rolled up and flushed, every tier's data is durable in the next one and expires.
+        db.rollup(later).expect("rollup");
+        assert_eq!(tiers_of(&db, "c"), vec![0, 1, 2]);
+        db.flush().expect("flush");
+        let p = db.retain(later).expect("retain");
+        assert_eq!((p.bundles_deleted, p.series_removed), (4, 1));
+        db.flush().expect("flush");
+        drop(db);
+        let db = open(&dir, &config);
+        assert_eq!(db.series_count(), 0);
     }
 }

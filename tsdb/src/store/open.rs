@@ -28,7 +28,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::blocks::{Blocks, FileId, RecordAddr};
 use super::bundle::{self, Located};
@@ -323,10 +323,10 @@ fn load_series(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Res
     for item in tree.scan_prefix([SERIES]) {
         let (k, v) = item?;
         let id = parse_series_key(&k)?;
-        let key: Box<[u8]> = v.to_vec().into_boxed_slice();
+        let key: Arc<[u8]> = Arc::from(&v[..]);
         inner
             .series
-            .insert(key.clone(), SeriesState::new(config, id)?);
+            .insert(Arc::clone(&key), Box::new(SeriesState::new(config, id)?));
         inner.by_id.insert(id, key);
         inner.next_id = inner.next_id.max(id.saturating_add(1));
     }
@@ -343,9 +343,10 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
             len,
             located,
         } = entry;
+        let t_index = usize::from(tier);
         let spec = config
             .tiers
-            .get(usize::from(tier))
+            .get(t_index)
             .ok_or(TsdbError::Corrupt("bundle of unknown tier"))?;
         let mut members = Vec::with_capacity(located.len());
         for loc in located {
@@ -356,7 +357,11 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
             let Some(state) = inner.series.get_mut(key) else {
                 continue;
             };
-            let t = &mut state.tiers[usize::from(tier)];
+            // A rollup tier with a chunk on disk has received data: created here.
+            let t = match t_index {
+                0 => state.raw_mut(),
+                _ => state.rollup_mut_or_create(t_index, config)?,
+            };
             t.refs.push(ChunkRef {
                 start: loc.start,
                 end: loc.end,
@@ -364,9 +369,9 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
                 offset: loc.offset,
                 len: loc.len,
             });
-            t.last_sealed_end = Some(t.last_sealed_end.map_or(loc.end, |e| e.max(loc.end)));
+            t.last_sealed_end.raise(loc.end);
             let durable = TierState::durable_end(spec, loc.start, loc.end, loc.complete);
-            t.sealed_through = Some(t.sealed_through.map_or(durable, |s| s.max(durable)));
+            t.sealed_through.raise(durable);
         }
         members.dedup();
         inner.bundles.insert(
@@ -382,8 +387,9 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
         inner.next_bundle = inner.next_bundle.max(id.wrapping_add(1));
     }
     for state in inner.series.values_mut() {
-        for (tier, t) in state.tiers.iter_mut().enumerate() {
+        for (tier, t) in state.tiers_mut() {
             t.refs.sort_by_key(|r| r.start);
+            t.refs.shrink_to_fit();
             if tier > 0 {
                 t.watermark = t.sealed_through;
             }
@@ -451,10 +457,11 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
             &pieces,
         );
         let chunk = decode_chunk(&bytes)?;
-        let t = &mut state.tiers[0];
+        let t = state.raw_mut();
+        let sealed_end = t.last_sealed_end.get();
         let mut head = ChunkEncoder::new(RAW_COLUMNS, raw.resolution_ms)?;
         for (&ts, &v) in chunk.timestamps.iter().zip(&chunk.values) {
-            if t.last_sealed_end.is_none_or(|end| ts > end) {
+            if sealed_end.is_none_or(|end| ts > end) {
                 head.push(ts, &[v])?;
             }
         }
@@ -581,9 +588,9 @@ mod tests {
         let head = inner
             .series
             .values()
-            .find(|s| !s.tiers[0].head.is_empty())
+            .find(|s| !s.raw().head.is_empty())
             .expect("the replayed head");
-        let got = crate::codec::decode_chunk(&head.tiers[0].head.to_bytes()).unwrap();
+        let got = crate::codec::decode_chunk(&head.raw().head.to_bytes()).unwrap();
         let want: Vec<u64> = rows().iter().map(|r| r.1.to_bits()).collect();
         assert_eq!(
             got.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

@@ -43,12 +43,12 @@ fn tier_range(s: &SeriesState, tier: usize, top: usize, start: i64, end_excl: i6
     let lower = if tier == top {
         start
     } else {
-        start.max(s.tiers[tier + 1].watermark.unwrap_or(i64::MIN))
+        start.max(s.watermark(tier + 1).unwrap_or(i64::MIN))
     };
     let upper = if tier == 0 {
         end_excl
     } else {
-        end_excl.min(s.tiers[tier].watermark.unwrap_or(i64::MIN))
+        end_excl.min(s.watermark(tier).unwrap_or(i64::MIN))
     };
     (lower, upper)
 }
@@ -160,13 +160,13 @@ impl Tsdb {
                         }
                         let tail = tail_width
                             .filter(|_| tier == 0)
-                            .and_then(|w| s.tail.buckets(w, lower, upper, s.tiers[0].last_ts()));
+                            .and_then(|w| s.tail.buckets(w, lower, upper, s.raw().last_ts()));
                         let part = match tail {
                             Some(b) => Part::Tail(b),
                             None => Part::Tier(TierSnapshot::of(
                                 &inner.bundles,
                                 tier,
-                                &s.tiers[tier],
+                                s.tier(tier),
                                 lower,
                                 upper,
                             )),
@@ -280,13 +280,8 @@ impl Tsdb {
                         .rev()
                         .map(|tier| {
                             let (lower, upper) = tier_range(s, tier, top, start_ms, end_excl);
-                            let snap = TierSnapshot::of(
-                                &inner.bundles,
-                                tier,
-                                &s.tiers[tier],
-                                lower,
-                                upper,
-                            );
+                            let snap =
+                                TierSnapshot::of(&inner.bundles, tier, s.tier(tier), lower, upper);
                             (lower, upper, snap)
                         })
                         .collect();

@@ -23,13 +23,21 @@ pub(crate) struct TierSnapshot {
 
 impl TierSnapshot {
     /// Copies the head (encoded), references the pending chunks and resolves bundle addresses.
+    /// A tier not created yet (`None`) is empty.
     pub(crate) fn of(
         bundles: &BTreeMap<u32, BundleMeta>,
         tier: usize,
-        state: &TierState,
+        state: Option<&TierState>,
         from: i64,
         to: i64,
     ) -> Self {
+        let Some(state) = state else {
+            return TierSnapshot {
+                head: None,
+                pending: Vec::new(),
+                refs: Vec::new(),
+            };
+        };
         let overlaps = |start: i64, end: i64| start < to && end >= from;
         TierSnapshot {
             head: (!state.head.is_empty()

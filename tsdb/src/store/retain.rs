@@ -96,10 +96,11 @@ impl Tsdb {
                             .by_id
                             .get(id)
                             .and_then(|k| inner.series.get(k))
-                            .map(|s| s.tiers[t + 1].sealed_through);
+                            .map(|s| s.tier(t + 1).and_then(|c| c.sealed_through.get()));
                         match coarser {
                             // Forgotten series: nothing left to protect.
                             None => true,
+                            // A coarser tier not created yet has nothing durable.
                             Some(through) => through.is_some_and(|d| d >= end),
                         }
                     })
@@ -126,11 +127,15 @@ impl Tsdb {
                 let Some(key) = inner.by_id.get(&series).cloned() else {
                     continue;
                 };
-                if let Some(state) = inner.series.get_mut(&key) {
-                    let refs = &mut state.tiers[usize::from(tier)].refs;
-                    let before = refs.len();
-                    refs.retain(|r| r.bundle != id);
-                    progress.chunks_deleted += before - refs.len();
+                let tier = inner
+                    .series
+                    .get_mut(&key)
+                    .and_then(|s| s.tier_mut(usize::from(tier)));
+                if let Some(t) = tier {
+                    let before = t.refs.len();
+                    t.refs.retain(|r| r.bundle != id);
+                    progress.chunks_deleted += before - t.refs.len();
+                    t.refs.shrink_to_fit();
                 }
             }
         }

@@ -15,6 +15,7 @@
 //! window is not durable yet (rollup heads are re-derived from it after a restart).
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,13 +37,13 @@ pub struct RollupProgress {
 
 /// Next key after `cursor` (or the first key) in a series map.
 pub(super) fn next_key<V>(
-    map: &std::collections::BTreeMap<Box<[u8]>, V>,
+    map: &std::collections::BTreeMap<Arc<[u8]>, V>,
     cursor: Option<&[u8]>,
-) -> Option<Box<[u8]>> {
+) -> Option<Arc<[u8]>> {
     let lower = cursor.map_or(Bound::Unbounded, Bound::Excluded);
     map.range::<[u8], _>((lower, Bound::Unbounded))
         .next()
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| Arc::clone(k))
 }
 
 impl Tsdb {
@@ -90,43 +91,52 @@ impl Tsdb {
         };
         if let Some(width) = self.config.tiers.get(1).map(|t| t.resolution_ms) {
             // After a restart the first pass derives the raw tail queries read (see series.rs).
-            state.tail.init_from(width, &state.tiers[0])?;
+            state.init_tail(width)?;
         }
         let mut written = 0;
         let finished_at = now_ms.saturating_sub(self.config.late_tolerance_ms);
         // A raw head whose window is over is sealed here too, so a series that stopped reporting
         // does not keep an open head (and the WAL segments it pins) forever.
         let raw = &self.config.tiers[0];
-        if state.tiers[0]
+        if state
+            .raw()
             .head_window_end(raw)
             .is_some_and(|end| end <= finished_at)
         {
-            state.tiers[0].seal(seq, true)?;
+            state.seal_raw(seq, true)?;
         }
         for tier in 1..self.config.tiers.len() {
             let spec = &self.config.tiers[tier];
             let width = spec.resolution_ms;
             let mut limit = floor_to(finished_at, width);
             if tier >= 2 {
-                match state.tiers[tier - 1].watermark {
+                match state.watermark(tier - 1) {
                     Some(source_done) => limit = limit.min(floor_to(source_done, width)),
                     None => continue,
                 }
             }
-            let from = state.tiers[tier].watermark.unwrap_or(i64::MIN);
-            if from >= limit || !state.tiers[tier - 1].has_data() {
+            let from = state.watermark(tier).unwrap_or(i64::MIN);
+            let Some(source) = state.tier(tier - 1).filter(|t| t.has_data()) else {
+                continue;
+            };
+            if from >= limit {
                 continue;
             }
-            let snap = TierSnapshot::of(bundles, tier - 1, &state.tiers[tier - 1], from, limit);
+            let snap = TierSnapshot::of(bundles, tier - 1, Some(source), from, limit);
             let mut rows = Vec::new();
             read_rows(&self.blocks, cache, &snap, from, limit, &mut rows)?;
+            // A tier is created by its first row: until then nothing finer is finished, and the
+            // next pass reads the same (empty) range again.
+            if rows.is_empty() && state.tier(tier).is_none() {
+                continue;
+            }
+            let max = self.config.max_chunk_samples;
+            let t = state.rollup_mut_or_create(tier, &self.config)?;
             for bucket in aggregate(&rows, |ts| floor_to(ts, width)) {
-                let max = self.config.max_chunk_samples;
-                state.tiers[tier].push(spec, max, bucket.ts, &bucket.columns(), seq)?;
+                t.push(spec, max, bucket.ts, &bucket.columns(), seq)?;
                 written += 1;
             }
-            let t = &mut state.tiers[tier];
-            t.watermark = Some(limit);
+            t.watermark.set(limit);
             if t.head_window_end(spec).is_some_and(|end| end <= limit) {
                 t.seal(seq, true)?;
             }

@@ -1,6 +1,7 @@
 //! In-memory state of one series: per tier an open head chunk, chunks sealed since the last flush,
-//! references to flushed chunks in bundles, the rollup watermark and (raw tier) what of the head is
-//! already in the WAL.
+//! references to flushed chunks in bundles and the rollup watermark, plus what of the raw head is
+//! already in the WAL. This is paid per series, so it is kept small: rollup tiers exist only once
+//! they receive data, and the size test pins the structs every series holds.
 //!
 //! Chunks are aligned to windows: a tier's timeline is cut at multiples of its
 //! [`TierSpec::max_chunk_span_ms`], a head only holds samples of one window, and a sample of a later
@@ -53,37 +54,104 @@ pub(crate) struct ChunkRef {
     pub len: u32,
 }
 
-/// How much of the raw head the WAL holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// An optional timestamp in 8 bytes instead of 16: `i64::MIN` stands for none. Stored timestamps
+/// are within ±2^62 (`TS_LIMIT`) and everything derived from them (window ends, rollup limits)
+/// stays far from `i64::MIN`, so the sentinel never stands for a real value. With it, "none" also
+/// orders before every timestamp, so [`OptTs::raise`] is a plain `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptTs(i64);
+
+impl OptTs {
+    /// No timestamp.
+    pub(crate) const NONE: OptTs = OptTs(i64::MIN);
+
+    /// The timestamp, if set.
+    #[inline]
+    pub(crate) fn get(self) -> Option<i64> {
+        (self.0 != i64::MIN).then_some(self.0)
+    }
+
+    /// Sets the timestamp (`i64::MIN` would read back as none).
+    #[inline]
+    pub(crate) fn set(&mut self, ts: i64) {
+        self.0 = ts;
+    }
+
+    /// Sets the timestamp to `ts` if it is unset or older.
+    #[inline]
+    pub(crate) fn raise(&mut self, ts: i64) {
+        self.0 = self.0.max(ts);
+    }
+}
+
+/// No WAL segment (segment numbers count up from 0 by one per flush, so they never reach it).
+const NO_SEGMENT: u64 = u64::MAX;
+
+/// How much of the raw head the WAL holds (kept once per series: only the raw tier is written to
+/// the WAL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WalState {
     /// Samples of the head already in the WAL.
     pub samples: u32,
+    /// Bumped (wrapping) whenever the raw head is replaced, so a flush acknowledges only the head
+    /// it saw: fooling the equality check would take 2^32 seals of one series while one flush
+    /// writes, and every seal needs a newer sample.
+    pub head_gen: u32,
     /// Payload bits of the head already in the WAL.
     pub bits: usize,
-    /// Segment holding the head's first run (the head pins it and every later segment).
-    pub from: Option<u64>,
+    /// Segment holding the head's first run (the head pins it and every later segment), or
+    /// [`NO_SEGMENT`].
+    from: u64,
 }
 
-/// One tier of one series.
+impl Default for WalState {
+    fn default() -> Self {
+        WalState {
+            samples: 0,
+            head_gen: 0,
+            bits: 0,
+            from: NO_SEGMENT,
+        }
+    }
+}
+
+impl WalState {
+    /// Segment holding the head's first run.
+    pub(crate) fn first_segment(&self) -> Option<u64> {
+        (self.from != NO_SEGMENT).then_some(self.from)
+    }
+
+    /// Records the segment holding the head's first run.
+    pub(crate) fn set_first_segment(&mut self, segment: u64) {
+        self.from = segment;
+    }
+
+    /// A new head starts: nothing of it is in the WAL.
+    fn restart(&mut self) {
+        *self = WalState {
+            head_gen: self.head_gen.wrapping_add(1),
+            ..WalState::default()
+        };
+    }
+}
+
+/// One tier of one series. Every series pays for its raw tier and for each rollup tier that has
+/// received data, so this stays small (see the size test).
 #[derive(Debug, Clone)]
 pub(crate) struct TierState {
     /// Open chunk receiving new samples.
     pub head: ChunkEncoder,
-    /// Bumped whenever the head is replaced, so a flush acknowledges only the head it saw.
-    pub head_gen: u64,
     /// Chunks sealed since the last flush.
     pub pending: Vec<PendingChunk>,
     /// Flushed chunks, by start time.
     pub refs: Vec<ChunkRef>,
     /// Newest timestamp in sealed chunks (pending or flushed).
-    pub last_sealed_end: Option<i64>,
+    pub last_sealed_end: OptTs,
     /// End of the window of the newest flushed chunk: this tier's data before it is durable, so
     /// the finer tier may delete what it rolled into it.
-    pub sealed_through: Option<i64>,
+    pub sealed_through: OptTs,
     /// Tier ≥ 1: end of the finer tier's range already rolled into this tier.
-    pub watermark: Option<i64>,
-    /// Raw tier: the head's progress into the WAL.
-    pub wal: WalState,
+    pub watermark: OptTs,
 }
 
 impl TierState {
@@ -91,19 +159,17 @@ impl TierState {
     pub(crate) fn new(tier: usize, spec: &TierSpec) -> Result<Self> {
         Ok(TierState {
             head: ChunkEncoder::new(tier_columns(tier), spec.resolution_ms)?,
-            head_gen: 0,
             pending: Vec::new(),
             refs: Vec::new(),
-            last_sealed_end: None,
-            sealed_through: None,
-            watermark: None,
-            wal: WalState::default(),
+            last_sealed_end: OptTs::NONE,
+            sealed_through: OptTs::NONE,
+            watermark: OptTs::NONE,
         })
     }
 
     /// Newest timestamp held by the tier.
     pub(crate) fn last_ts(&self) -> Option<i64> {
-        self.head.last_ts().or(self.last_sealed_end)
+        self.head.last_ts().or(self.last_sealed_end.get())
     }
 
     /// Whether the tier holds any data (head, pending or flushed).
@@ -129,7 +195,9 @@ impl TierState {
     }
 
     /// Appends a row, sealing the head first if it is full or the row starts a later window. `ts`
-    /// must be a multiple of the tier resolution and strictly newer than the last sample.
+    /// must be a multiple of the tier resolution and strictly newer than the last sample. Returns
+    /// whether a head was sealed. Raw samples go through [`SeriesState::push_raw`], which keeps
+    /// the WAL progress in step.
     pub(crate) fn push(
         &mut self,
         spec: &TierSpec,
@@ -137,32 +205,38 @@ impl TierState {
         ts: i64,
         values: &[f64],
         seq: &mut u64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if let Some(last) = self.last_ts() {
             if ts <= last {
                 return Err(TsdbError::OutOfOrder { ts, last });
             }
         }
+        let mut sealed = false;
         if let Some(first) = self.head.first_ts() {
             let window = spec.max_chunk_span_ms;
             if floor_to(first, window) != floor_to(ts, window) {
-                self.seal(seq, true)?;
+                sealed = self.seal(seq, true)?;
             } else if self.head.len() >= max_samples as usize {
-                self.seal(seq, false)?;
+                sealed = self.seal(seq, false)?;
             }
         }
-        self.head.push(ts, values)
+        self.head.push(ts, values)?;
+        Ok(sealed)
     }
 
     /// Moves a non-empty head to the pending chunks and starts a new one; `complete` when its
-    /// window is over.
-    pub(crate) fn seal(&mut self, seq: &mut u64, complete: bool) -> Result<()> {
+    /// window is over. Returns whether there was a head to seal. The raw tier is sealed through
+    /// [`SeriesState::seal_raw`], which also restarts the WAL progress.
+    pub(crate) fn seal(&mut self, seq: &mut u64, complete: bool) -> Result<bool> {
         let (Some(start), Some(end)) = (self.head.first_ts(), self.head.last_ts()) else {
-            return Ok(());
+            return Ok(false);
         };
         let fresh = ChunkEncoder::new(self.head.columns(), self.head.unit_ms())?;
         let full = std::mem::replace(&mut self.head, fresh);
         *seq += 1;
+        // Exactly one more slot: pending is emptied by every flush, and a series' tiers seal about
+        // once per window, so an amortized growth buffer would mostly sit empty.
+        self.pending.reserve_exact(1);
         self.pending.push(PendingChunk {
             start,
             end,
@@ -170,10 +244,24 @@ impl TierState {
             bytes: full.to_bytes().into(),
             seq: *seq,
         });
-        self.last_sealed_end = Some(end);
-        self.head_gen += 1;
-        self.wal = WalState::default();
-        Ok(())
+        self.last_sealed_end.set(end);
+        Ok(true)
+    }
+
+    /// Drops the pending chunk `seq` (a flush wrote it), releasing the buffer once none is left.
+    pub(crate) fn ack_pending(&mut self, seq: u64) {
+        self.pending.retain(|p| p.seq != seq);
+        if self.pending.is_empty() {
+            self.pending = Vec::new();
+        }
+    }
+
+    /// Adds a reference to a flushed chunk, keeping them by start time. Grows the list by exactly
+    /// one: a tier gains a chunk about once per window, and the list lives as long as the series.
+    pub(crate) fn add_ref(&mut self, r: ChunkRef) {
+        self.refs.reserve_exact(1);
+        self.refs.push(r);
+        self.refs.sort_by_key(|r| r.start);
     }
 }
 
@@ -316,31 +404,103 @@ impl RawTail {
     }
 }
 
-/// All tiers of one series.
+/// All tiers of one series. The raw tier is always there; rollup tiers are created when they
+/// first receive data (a rollup row or, on open, a flushed chunk), so a series with only raw data
+/// does not pay for them. A tier not created yet is empty: no data, no watermark.
 #[derive(Debug, Clone)]
 pub(crate) struct SeriesState {
     /// Persistent series id (chunk and WAL records name series by it).
     pub id: u32,
-    /// Index 0 is raw.
-    pub tiers: Vec<TierState>,
+    /// The raw head's progress into the WAL.
+    pub wal: WalState,
     /// Running sums of the raw samples not yet rolled up (when there is a rollup tier).
     pub tail: RawTail,
+    /// Tier 0.
+    raw: TierState,
+    /// Tiers 1..=len, without spare capacity.
+    rollups: Vec<TierState>,
 }
 
 impl SeriesState {
-    /// A series with every tier empty.
+    /// A series with every tier empty (only the raw one allocated).
     pub(crate) fn new(config: &TierConfig, id: u32) -> Result<Self> {
-        let tiers = config
-            .tiers
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| TierState::new(i, spec))
-            .collect::<Result<_>>()?;
         Ok(SeriesState {
             id,
-            tiers,
+            wal: WalState::default(),
             tail: RawTail::new(),
+            raw: TierState::new(0, &config.tiers[0])?,
+            rollups: Vec::new(),
         })
+    }
+
+    /// The raw tier.
+    pub(crate) fn raw(&self) -> &TierState {
+        &self.raw
+    }
+
+    /// The raw tier for changes that do not seal it (see [`SeriesState::seal_raw`]).
+    pub(crate) fn raw_mut(&mut self) -> &mut TierState {
+        &mut self.raw
+    }
+
+    /// Tier `tier`, or `None` if it was never created (an empty tier).
+    pub(crate) fn tier(&self, tier: usize) -> Option<&TierState> {
+        match tier {
+            0 => Some(&self.raw),
+            _ => self.rollups.get(tier - 1),
+        }
+    }
+
+    /// Tier `tier` for changes that do not seal it (a raw head is sealed only through
+    /// [`SeriesState::seal_raw`] and [`SeriesState::push_raw`]).
+    pub(crate) fn tier_mut(&mut self, tier: usize) -> Option<&mut TierState> {
+        match tier {
+            0 => Some(&mut self.raw),
+            _ => self.rollups.get_mut(tier - 1),
+        }
+    }
+
+    /// Rollup tier `tier` (≥ 1), created (with any missing finer rollup tiers) if needed.
+    pub(crate) fn rollup_mut_or_create(
+        &mut self,
+        tier: usize,
+        config: &TierConfig,
+    ) -> Result<&mut TierState> {
+        if tier == 0 || tier >= config.tiers.len() {
+            return Err(TsdbError::InvalidArgument("not a rollup tier"));
+        }
+        if self.rollups.len() < tier {
+            self.rollups.reserve_exact(tier - self.rollups.len());
+            while self.rollups.len() < tier {
+                let t = self.rollups.len() + 1;
+                self.rollups.push(TierState::new(t, &config.tiers[t])?);
+            }
+        }
+        self.rollups
+            .get_mut(tier - 1)
+            .ok_or(TsdbError::InvalidArgument("not a rollup tier"))
+    }
+
+    /// The tiers created so far, finest first, with their index.
+    pub(crate) fn tiers(&self) -> impl Iterator<Item = (usize, &TierState)> {
+        std::iter::once(&self.raw).chain(&self.rollups).enumerate()
+    }
+
+    /// The rollup tiers created so far, with their index (≥ 1).
+    pub(crate) fn rollups_mut(&mut self) -> impl Iterator<Item = (usize, &mut TierState)> {
+        self.rollups.iter_mut().enumerate().map(|(i, t)| (i + 1, t))
+    }
+
+    /// Every created tier for changes that do not seal it (see [`SeriesState::tier_mut`]).
+    pub(crate) fn tiers_mut(&mut self) -> impl Iterator<Item = (usize, &mut TierState)> {
+        std::iter::once(&mut self.raw)
+            .chain(&mut self.rollups)
+            .enumerate()
+    }
+
+    /// Rollup watermark of tier `tier` (`None` for raw, or a tier not created or never rolled).
+    pub(crate) fn watermark(&self, tier: usize) -> Option<i64> {
+        self.tier(tier).and_then(|t| t.watermark.get())
     }
 
     /// Appends a raw sample (see [`TierState::push`]) and counts it in the raw tail, whose buckets
@@ -354,17 +514,33 @@ impl SeriesState {
         seq: &mut u64,
         tail_width: Option<i64>,
     ) -> Result<()> {
-        let before = self.tiers[0].last_ts();
-        self.tiers[0].push(spec, max_samples, ts, &[value], seq)?;
+        let before = self.raw.last_ts();
+        if self.raw.push(spec, max_samples, ts, &[value], seq)? {
+            self.wal.restart();
+        }
         if let Some(width) = tail_width {
             self.tail.add(width, before, ts, value);
         }
         Ok(())
     }
 
+    /// Derives the raw tail of a store just opened from the restored raw head (see
+    /// [`RawTail::init_from`]).
+    pub(crate) fn init_tail(&mut self, width: i64) -> Result<()> {
+        self.tail.init_from(width, &self.raw)
+    }
+
+    /// Seals the raw head (see [`TierState::seal`]); the next head starts anew in the WAL.
+    pub(crate) fn seal_raw(&mut self, seq: &mut u64, complete: bool) -> Result<()> {
+        if self.raw.seal(seq, complete)? {
+            self.wal.restart();
+        }
+        Ok(())
+    }
+
     /// Whether no tier holds anything.
     pub(crate) fn is_empty(&self) -> bool {
-        self.tiers.iter().all(|t| !t.has_data())
+        self.tiers().all(|(_, t)| !t.has_data())
     }
 }
 
@@ -401,6 +577,88 @@ mod tests {
         assert!(t.head.is_empty() && t.last_ts() == Some(100));
         assert!(t.push(&spec, 3, 100, &[1.0], &mut seq).is_err());
         assert!(SeriesState::new(&cfg, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn per_series_structs_stay_small() {
+        use std::mem::size_of;
+        // What every series pays (docs/performance.md, issue 2): its state with the raw tier
+        // inline, and per rollup tier that has data a `TierState` plus four column states.
+        assert_eq!(size_of::<OptTs>(), 8);
+        assert!(size_of::<WalState>() <= 24);
+        assert!(size_of::<TierState>() <= 184);
+        assert!(size_of::<SeriesState>() <= 328);
+    }
+
+    #[test]
+    fn optional_timestamps_use_a_sentinel() {
+        let mut t = OptTs::NONE;
+        assert_eq!(t.get(), None);
+        t.raise(-5);
+        assert_eq!(t.get(), Some(-5));
+        t.raise(-9);
+        assert_eq!(t.get(), Some(-5));
+        t.set(-1 << 62);
+        assert_eq!(t.get(), Some(-1 << 62));
+    }
+
+    #[test]
+    fn rollup_tiers_are_created_on_demand() {
+        let cfg = TierConfig::default();
+        let mut s = SeriesState::new(&cfg, 7).unwrap();
+        assert_eq!(s.tiers().count(), 1);
+        assert!(s.tier(1).is_none() && s.tier_mut(3).is_none());
+        assert_eq!(s.watermark(1), None);
+        s.rollup_mut_or_create(2, &cfg)
+            .unwrap()
+            .watermark
+            .set(3_600_000);
+        let made: Vec<(usize, usize)> = s.tiers().map(|(i, t)| (i, t.head.columns())).collect();
+        assert_eq!(made, vec![(0, 1), (1, 4), (2, 4)]);
+        assert_eq!((s.watermark(1), s.watermark(2)), (None, Some(3_600_000)));
+        assert!(s.tier(3).is_none());
+        assert!(s.rollup_mut_or_create(0, &cfg).is_err());
+        assert!(s.rollup_mut_or_create(4, &cfg).is_err());
+        // Asking again returns the same tier.
+        assert_eq!(
+            s.rollup_mut_or_create(2, &cfg).unwrap().watermark.get(),
+            Some(3_600_000)
+        );
+        assert_eq!(s.rollups.capacity(), 2, "no spare tier slots");
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn sealing_the_raw_head_restarts_its_wal_progress() {
+        let cfg = TierConfig::default();
+        let raw = cfg.tiers[0];
+        let window = raw.max_chunk_span_ms;
+        let mut s = SeriesState::new(&cfg, 1).unwrap();
+        let mut seq = 0;
+        s.push_raw(&raw, 1024, 0, 1.0, &mut seq, None).unwrap();
+        s.wal.samples = 1;
+        s.wal.bits = 9;
+        s.wal.head_gen = u32::MAX;
+        s.wal.set_first_segment(3);
+        // Same window: the head goes on, and so does its WAL progress.
+        s.push_raw(&raw, 1024, 1_000, 2.0, &mut seq, None).unwrap();
+        assert_eq!((s.wal.samples, s.wal.first_segment()), (1, Some(3)));
+        // The next window seals it: a new head with nothing in the WAL (the generation wraps).
+        s.push_raw(&raw, 1024, window, 3.0, &mut seq, None).unwrap();
+        assert_eq!(s.wal, WalState::default());
+        s.wal.samples = 1;
+        s.seal_raw(&mut seq, true).unwrap();
+        assert_eq!((s.wal.samples, s.wal.head_gen), (0, 1));
+        // Nothing to seal: the generation stays.
+        s.seal_raw(&mut seq, true).unwrap();
+        assert_eq!(s.wal.head_gen, 1);
+        assert_eq!(s.raw().pending.len(), 2);
+        // Acknowledged chunks release the pending buffer.
+        let seqs: Vec<u64> = s.raw().pending.iter().map(|p| p.seq).collect();
+        for q in seqs {
+            s.raw_mut().ack_pending(q);
+        }
+        assert_eq!(s.raw().pending.capacity(), 0);
     }
 
     #[test]
