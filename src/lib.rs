@@ -3,6 +3,7 @@
 //! The crate is organised as ARCHITECTURE.md describes: pure cores (`pulse-model`, later `alerts`)
 //! with I/O at the edges (`store`, `http`, `sources`), wired together by the actors in `monitor`.
 
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod cli;
