@@ -12,6 +12,10 @@
 //! caller must run the closure before handing any of its allocations to another thread (at
 //! start-up, before other threads exist).
 //!
+//! Zero-filled blocks of at least [`ZEROED_MAP_THRESHOLD`] bytes always come from fresh mappings,
+//! as the C library's `calloc` does: mimalloc clears a reused block by writing it, which made
+//! sled's sparse page table (6 MB, a few pages used) resident at once.
+//!
 //! Mapped blocks are always at least [`OS_THRESHOLD`] bytes (a shrink below it moves the block to
 //! mimalloc), and mimalloc's page map tells them apart from its own, so a free of a smaller block
 //! never pays for the check.
@@ -24,6 +28,10 @@ use mimalloc::MiMalloc;
 
 /// Blocks at least this large can be served by mappings.
 pub const OS_THRESHOLD: usize = 256 * 1024;
+
+/// Zero-filled blocks at least this large always come from mappings: mimalloc clears a block
+/// it reuses by writing it, which makes a large sparse table resident at once.
+pub const ZEROED_MAP_THRESHOLD: usize = 1024 * 1024;
 
 /// Alignment every mapping has (the smallest page size).
 const PAGE: usize = 4096;
@@ -160,10 +168,13 @@ unsafe impl GlobalAlloc for ServerAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        match track_map(&layout) {
-            Some(p) => p,
-            None => MiMalloc.alloc_zeroed(layout),
+        if let Some(p) = track_map(&layout) {
+            return p;
         }
+        if layout.size() >= ZEROED_MAP_THRESHOLD && layout.align() <= PAGE {
+            return map(layout.size());
+        }
+        MiMalloc.alloc_zeroed(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -272,7 +283,22 @@ mod tests {
     }
 
     #[test]
-    fn outside_the_call_everything_is_mimallocs() {
+    fn large_zero_filled_blocks_are_fresh_mappings() {
+        let a = ServerAllocator;
+        let l = layout(ZEROED_MAP_THRESHOLD);
+        unsafe {
+            let p = a.alloc_zeroed(l);
+            assert!(!p.is_null() && is_mapping(p));
+            assert_eq!(resident_pages(p, l.size()), 0);
+            p.add(PAGE).write(1);
+            assert_eq!(resident_pages(p, l.size()), 1);
+            assert!(std::slice::from_raw_parts(p, PAGE).iter().all(|&b| b == 0));
+            a.dealloc(p, l);
+        }
+    }
+
+    #[test]
+    fn outside_the_call_everything_else_is_mimallocs() {
         let a = ServerAllocator;
         unsafe {
             let l = layout(OS_THRESHOLD * 2);
@@ -283,10 +309,10 @@ mod tests {
             assert!(!q.is_null() && !is_mapping(q));
             assert_eq!(q.read(), 5);
             a.dealloc(q, layout(OS_THRESHOLD * 4));
-            let z = a.alloc_zeroed(l);
+            let z = a.alloc_zeroed(layout(OS_THRESHOLD));
             assert!(!is_mapping(z));
-            assert!(std::slice::from_raw_parts(z, l.size()).iter().all(|&b| b == 0));
-            a.dealloc(z, l);
+            assert!(std::slice::from_raw_parts(z, OS_THRESHOLD).iter().all(|&b| b == 0));
+            a.dealloc(z, layout(OS_THRESHOLD));
         }
     }
 }

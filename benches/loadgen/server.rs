@@ -82,7 +82,8 @@ impl ServerProcess {
         let addr = base.trim_start_matches("http://").to_owned();
         let wrapped = !wrap.is_empty();
         let pid = if wrapped {
-            descendant_named(child.id(), "pulse").expect("server process under the wrapper")
+            // A wrapper may exec the server in its own process (`env`) or run it as a child.
+            descendant_named(child.id(), "pulse").unwrap_or(child.id())
         } else {
             child.id()
         };
