@@ -92,7 +92,11 @@ unsafe fn release_zero_pages(addr: usize, len: usize) -> usize {
             i += 1;
         }
         let bytes = (i - start) * PAGE;
-        if libc::madvise((addr + start * PAGE) as *mut libc::c_void, bytes, libc::MADV_DONTNEED) == 0
+        if libc::madvise(
+            (addr + start * PAGE) as *mut libc::c_void,
+            bytes,
+            libc::MADV_DONTNEED,
+        ) == 0
         {
             released += bytes;
         }
@@ -311,7 +315,9 @@ mod tests {
             a.dealloc(q, layout(OS_THRESHOLD * 4));
             let z = a.alloc_zeroed(layout(OS_THRESHOLD));
             assert!(!is_mapping(z));
-            assert!(std::slice::from_raw_parts(z, OS_THRESHOLD).iter().all(|&b| b == 0));
+            assert!(std::slice::from_raw_parts(z, OS_THRESHOLD)
+                .iter()
+                .all(|&b| b == 0));
             a.dealloc(z, layout(OS_THRESHOLD));
         }
     }

@@ -26,6 +26,11 @@ pub struct FleetStats {
     pub latencies: Mutex<Latencies>,
     /// Frames received.
     pub frames: AtomicU64,
+    /// Delta frames received after `initialState`, and their bytes (frame size drives the
+    /// server's per-connection write buffer).
+    pub deltas: AtomicU64,
+    /// Bytes of those delta frames.
+    pub delta_bytes: AtomicU64,
     /// `resync` frames received (a healthy client should see none).
     pub resyncs: AtomicU64,
     /// Clients that failed to connect or were disconnected.
@@ -113,6 +118,10 @@ pub async fn run_reader(
                     continue;
                 }
                 if seen_initial {
+                    stats.deltas.fetch_add(1, Ordering::Relaxed);
+                    stats
+                        .delta_bytes
+                        .fetch_add(t.len() as u64, Ordering::Relaxed);
                     record_markers(&t, now, &mut local);
                 }
             }

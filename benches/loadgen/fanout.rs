@@ -188,6 +188,11 @@ pub async fn run(args: FanoutArgs) {
             0.0
         }
     );
+    let deltas = stats.deltas.load(Ordering::Relaxed);
+    println!(
+        "fanout: delta frames {deltas}, mean {:.0} bytes",
+        stats.delta_bytes.load(Ordering::Relaxed) as f64 / deltas.max(1) as f64
+    );
     println!(
         "fanout: server CPU {:.1} % of one core; frames {} resyncs {} client errors {}{}",
         cpu_used.as_secs_f64() / args.duration.as_secs_f64() * 100.0,
