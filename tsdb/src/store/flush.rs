@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bundle::{self, Entry, Located};
 use super::keys::{bundle_key, series_key, COUNTERS_KEY, INDEX};
+use super::refs::Loc;
 use super::series::TierState;
 use super::wal::{self, Run};
 use super::{lock, BundleMeta, Inner, Tsdb};
@@ -77,8 +78,8 @@ struct WrittenBundle {
     data: Vec<u8>,
     /// Index body (see bundle.rs).
     body: Vec<u8>,
-    /// `(series, pending seq, located)` of each chunk.
-    chunks: Vec<(u32, u64, Located)>,
+    /// `(series, pending seq, located, compact location)` of each chunk.
+    chunks: Vec<(u32, u64, Located, Loc)>,
 }
 
 /// A WAL run, to acknowledge.
@@ -171,7 +172,7 @@ impl Tsdb {
         for b in bundles {
             let tier = usize::from(b.meta.tier);
             let spec = &self.config.tiers[tier];
-            for (series, seq, loc) in &b.chunks {
+            for (series, seq, loc, compact) in &b.chunks {
                 let Some(key) = inner.by_id.get(series).cloned() else {
                     continue;
                 };
@@ -179,13 +180,7 @@ impl Tsdb {
                     continue;
                 };
                 t.ack_pending(*seq);
-                t.add_ref(super::series::ChunkRef {
-                    start: loc.start,
-                    end: loc.end,
-                    bundle: b.id,
-                    offset: loc.offset,
-                    len: loc.len,
-                });
+                t.refs.insert(loc.start, b.id, *compact);
                 let durable = TierState::durable_end(spec, loc.start, loc.end, loc.complete);
                 t.sealed_through.raise(durable);
             }
@@ -318,6 +313,12 @@ impl Tsdb {
                 inner.next_bundle = inner.next_bundle.wrapping_add(1);
                 let (data, body) = bundle::encode(window, group);
                 let located = bundle::decode_body(window, &body)?;
+                // Checked before anything is written (the 60 KiB cut guarantees it, refs.rs).
+                let payload = data.len() as u32;
+                let compact = located
+                    .iter()
+                    .map(|l| Loc::new(l.offset, l.len, payload))
+                    .collect::<Result<Vec<Loc>>>()?;
                 summary.chunks += group.len();
                 summary.bundles += 1;
                 let members = &chunks[done..done + group.len()];
@@ -339,7 +340,8 @@ impl Tsdb {
                     chunks: members
                         .iter()
                         .zip(located)
-                        .map(|(s, loc)| (s.series, s.seq, loc))
+                        .zip(compact)
+                        .map(|((s, loc), c)| (s.series, s.seq, loc, c))
                         .collect(),
                 });
             }

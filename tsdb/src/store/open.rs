@@ -36,7 +36,8 @@ use super::keys::{
     bundle_key, parse_bundle_key, parse_segment_key, parse_series_key, BUNDLE, COUNTERS_KEY,
     FORMAT_KEY, INDEX, SEGMENT, SERIES,
 };
-use super::series::{ChunkRef, SeriesState, TierState, RAW_COLUMNS};
+use super::refs::Loc;
+use super::series::{SeriesState, TierState, RAW_COLUMNS};
 use super::wal_files::WalFiles;
 use super::{BundleMeta, Inner, TierConfig, Tsdb};
 use crate::codec::{assemble_chunk, decode_chunk, ChunkEncoder};
@@ -362,13 +363,8 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
                 0 => state.raw_mut(),
                 _ => state.rollup_mut_or_create(t_index, config)?,
             };
-            t.refs.push(ChunkRef {
-                start: loc.start,
-                end: loc.end,
-                bundle: id,
-                offset: loc.offset,
-                len: loc.len,
-            });
+            t.refs
+                .insert(loc.start, id, Loc::new(loc.offset, loc.len, len)?);
             t.last_sealed_end.raise(loc.end);
             let durable = TierState::durable_end(spec, loc.start, loc.end, loc.complete);
             t.sealed_through.raise(durable);
@@ -388,8 +384,6 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
     }
     for state in inner.series.values_mut() {
         for (tier, t) in state.tiers_mut() {
-            t.refs.sort_by_key(|r| r.start);
-            t.refs.shrink_to_fit();
             if tier > 0 {
                 t.watermark = t.sealed_through;
             }

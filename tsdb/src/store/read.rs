@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::aggregate::Row;
 use super::blocks::{Blocks, RecordAddr};
 use super::bundle;
-use super::series::{ChunkRef, TierState};
+use super::refs::ChunkRef;
+use super::series::TierState;
 use super::BundleMeta;
 use crate::codec::{ChunkDecoder, MAX_COLUMNS};
 use crate::error::Result;
@@ -17,8 +18,9 @@ use crate::error::Result;
 #[derive(Debug, Clone)]
 pub(crate) struct TierSnapshot {
     head: Option<Vec<u8>>,
-    pending: Vec<(i64, i64, Arc<[u8]>)>,
-    refs: Vec<(ChunkRef, RecordAddr)>,
+    pending: Vec<(i64, Arc<[u8]>)>,
+    /// Flushed chunks: a lower bound of the start, the reference and the bundle record.
+    refs: Vec<(i64, ChunkRef, RecordAddr)>,
 }
 
 impl TierSnapshot {
@@ -48,16 +50,15 @@ impl TierSnapshot {
                 .pending
                 .iter()
                 .filter(|p| overlaps(p.start, p.end))
-                .map(|p| (p.start, p.end, Arc::clone(&p.bytes)))
+                .map(|p| (p.start, Arc::clone(&p.bytes)))
                 .collect(),
             refs: state
                 .refs
-                .iter()
-                .filter(|r| overlaps(r.start, r.end))
-                .filter_map(|r| {
+                .overlapping(from, to, state.last_sealed_end.get())
+                .filter_map(|(lo, r)| {
                     let meta = bundles.get(&r.bundle)?;
                     debug_assert_eq!(usize::from(meta.tier), tier);
-                    Some((*r, meta.addr(r.bundle)))
+                    Some((lo, r, meta.addr(r.bundle)))
                 })
                 .collect(),
         }
@@ -118,8 +119,8 @@ pub(crate) fn read_rows(
     let mut chunks: Vec<(i64, Source<'_>)> = snap
         .refs
         .iter()
-        .map(|(r, k)| (r.start, Source::Disk(r, k)))
-        .chain(snap.pending.iter().map(|(s, _, b)| (*s, Source::Mem(b))))
+        .map(|(lo, r, k)| (*lo, Source::Disk(r, k)))
+        .chain(snap.pending.iter().map(|(s, b)| (*s, Source::Mem(b))))
         .collect();
     chunks.sort_by_key(|c| c.0);
     for (_, source) in chunks {
@@ -129,7 +130,8 @@ pub(crate) fn read_rows(
                 let Some(data) = cache.get(blocks, key)? else {
                     continue;
                 };
-                let bytes = bundle::slice(&data, r.offset, r.len)?;
+                let (offset, len) = r.loc.range(data.len());
+                let bytes = bundle::slice(&data, offset, len)?;
                 decode_range(bytes, from, to, out)?;
             }
             Source::Mem(bytes) => decode_range(bytes, from, to, out)?,

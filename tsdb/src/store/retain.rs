@@ -132,10 +132,7 @@ impl Tsdb {
                     .get_mut(&key)
                     .and_then(|s| s.tier_mut(usize::from(tier)));
                 if let Some(t) = tier {
-                    let before = t.refs.len();
-                    t.refs.retain(|r| r.bundle != id);
-                    progress.chunks_deleted += before - t.refs.len();
-                    t.refs.shrink_to_fit();
+                    progress.chunks_deleted += t.refs.retain_bundles(|b| b != id);
                 }
             }
         }
