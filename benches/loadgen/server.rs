@@ -136,7 +136,11 @@ fn descendant_named(root: u32, name: &str) -> Option<u32> {
                 continue;
             };
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let comm = stat.split('(').nth(1).and_then(|r| r.rsplit(')').last());
+            // The command name lies between the first '(' and the last ')'.
+            let comm = stat
+                .find('(')
+                .zip(stat.rfind(')'))
+                .and_then(|(open, close)| stat.get(open + 1..close));
             let ppid = stat
                 .rsplit(')')
                 .next()
