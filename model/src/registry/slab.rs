@@ -9,7 +9,7 @@
 pub(super) type Handle = usize;
 
 /// Values per chunk.
-const CHUNK: usize = 64;
+const CHUNK: usize = 256;
 
 /// Values by handle; freed handles are reused.
 #[derive(Debug, Clone)]
