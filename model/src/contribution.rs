@@ -22,6 +22,10 @@ use crate::time::Timestamp;
 use crate::types::{Identity, MetricValue, Metrics, Resource};
 
 /// One source's record of a resource, as of one observation.
+///
+/// The registry holds one per record, inline in its slot table, so the struct is kept small:
+/// parts most records lack (identity facts, tags, an error) share one optional box, and the
+/// freshness thresholds take eight bytes each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contribution {
     source: Source,
@@ -33,15 +37,37 @@ pub struct Contribution {
     /// Shared with the registry's copy of the parent's id.
     parent_id: Option<Arc<str>>,
     name: Box<str>,
-    /// `None` when the record has no identity facts.
-    identity: Option<Box<Identity>>,
+    /// Identity facts, tags and error; `None` when the record has none of them.
+    extras: Option<Box<Extras>>,
     /// Metrics, uptime and temperature, unless lent to the resource (see the module docs).
     measurements: Option<Box<Measurements>>,
-    tags: Box<[String]>,
     facets: Box<[Contributed]>,
-    stale_after_ms: Option<u64>,
-    offline_after_ms: Option<u64>,
+    stale_after_ms: Threshold,
+    offline_after_ms: Threshold,
+}
+
+/// The parts of a record that most records lack, boxed together.
+#[derive(Debug, Clone, PartialEq)]
+struct Extras {
+    /// `None` when the record has no identity facts.
+    identity: Option<Identity>,
+    tags: Box<[String]>,
     error: Option<Box<str>>,
+}
+
+/// An optional threshold in milliseconds, in eight bytes: `u64::MAX` stands for none. A given
+/// `u64::MAX` is kept as `u64::MAX - 1`, which no age reaches either (ages fit in an `i64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Threshold(u64);
+
+impl Threshold {
+    fn new(ms: Option<u64>) -> Threshold {
+        Threshold(ms.map_or(u64::MAX, |ms| ms.min(u64::MAX - 1)))
+    }
+
+    fn get(self) -> Option<u64> {
+        (self.0 != u64::MAX).then_some(self.0)
+    }
 }
 
 /// What a record measured: its metrics by slot ([`Metrics::slots`] order), uptime and
@@ -66,6 +92,21 @@ impl Measurements {
             uptime,
             temperature,
         }
+    }
+}
+
+impl Extras {
+    /// The extras of a record, if it has any.
+    fn new(identity: Identity, tags: Vec<String>, error: Option<String>) -> Option<Box<Extras>> {
+        let identity = (identity != Identity::default()).then_some(identity);
+        if identity.is_none() && tags.is_empty() && error.is_none() {
+            return None;
+        }
+        Some(Box::new(Extras {
+            identity,
+            tags: tags.into_boxed_slice(),
+            error: error.map(String::into_boxed_str),
+        }))
     }
 }
 
@@ -140,9 +181,8 @@ impl Contribution {
             source_id,
             parent_id,
             name: name.into_boxed_str(),
-            identity: (identity != Identity::default()).then(|| Box::new(identity)),
+            extras: Extras::new(identity, tags, error),
             measurements: Some(Box::new(Measurements::new(&metrics, uptime, temperature))),
-            tags: tags.into_boxed_slice(),
             facets: facets
                 .into_iter()
                 .map(|(key, value)| {
@@ -161,9 +201,8 @@ impl Contribution {
                     }
                 })
                 .collect(),
-            stale_after_ms,
-            offline_after_ms,
-            error: error.map(String::into_boxed_str),
+            stale_after_ms: Threshold::new(stale_after_ms),
+            offline_after_ms: Threshold::new(offline_after_ms),
         }
     }
 
@@ -199,12 +238,12 @@ impl Contribution {
 
     /// The record's identity facts.
     pub fn identity(&self) -> Option<&Identity> {
-        self.identity.as_deref()
+        self.extras.as_ref()?.identity.as_ref()
     }
 
     /// The record's tags (canonical: sorted, unique).
     pub fn tags(&self) -> &[String] {
-        &self.tags
+        self.extras.as_ref().map_or(&[], |e| &e.tags)
     }
 
     /// The record's metric in slot `index` of [`Metrics::slots`].
@@ -257,7 +296,7 @@ impl Contribution {
 
     /// The source's error about the record.
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.extras.as_ref()?.error.as_deref()
     }
 
     /// The resolved parent resource id.
@@ -279,8 +318,8 @@ impl Contribution {
     pub fn freshness(&self, now: Timestamp) -> SourceState {
         freshness(
             self.source,
-            self.stale_after_ms,
-            self.offline_after_ms,
+            self.stale_after_ms.get(),
+            self.offline_after_ms.get(),
             self.observed_at,
             now,
         )

@@ -99,8 +99,19 @@ struct Slot {
     /// Fingerprint of the record as received and of its resolved parent, to recognise
     /// unchanged re-reports without reading the stored record.
     fingerprint: Fingerprint,
-    /// The entry of `resource_id` once it has been folded.
-    entry: Option<EntryId>,
+    /// The entry of `resource_id` once it has been folded, as [`Slot::entry`] reads it (four
+    /// bytes instead of sixteen: the slot table holds one slot per record).
+    entry: u32,
+}
+
+/// [`Slot::entry`] of a contribution not yet folded.
+const NO_ENTRY: u32 = u32::MAX;
+
+impl Slot {
+    /// The entry of the contribution's resource once it has been folded.
+    fn entry(&self) -> Option<EntryId> {
+        (self.entry != NO_ENTRY).then_some(self.entry as EntryId)
+    }
 }
 
 /// The two fingerprints of a stored record.
@@ -326,7 +337,7 @@ impl RegistryState {
         // Resources folded above are already current, so refreshing them finds nothing to do.
         let mut outdated = Vec::new();
         for slot_id in observed {
-            let Some(entry_id) = self.slots.get(slot_id).and_then(|slot| slot.entry) else {
+            let Some(entry_id) = self.slots.get(slot_id).and_then(Slot::entry) else {
                 continue;
             };
             match refresh(
@@ -641,7 +652,7 @@ impl RegistryState {
             state: SourceState::Unknown,
             epoch: self.epoch,
             fingerprint,
-            entry: None,
+            entry: NO_ENTRY,
         });
         self.members_mut(resource_id).push(slot_id);
         self.aliases.entry(own_id).or_default().push(slot_id);
@@ -815,7 +826,9 @@ impl RegistryState {
         for slot_id in members.iter() {
             if let Some(slot) = self.slots.get_mut(slot_id) {
                 slot.state = slot.contribution.freshness(now);
-                slot.entry = Some(entry_id);
+                // An entry handle beyond `u32` (four billion resources) stays unlinked; the
+                // resource is then refreshed by its next fold instead.
+                slot.entry = u32::try_from(entry_id).unwrap_or(NO_ENTRY);
             }
         }
         if let Some(entry) = self.entries.get_mut(entry_id) {

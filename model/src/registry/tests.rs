@@ -668,7 +668,7 @@ fn check_invariants(registry: &RegistryState, now: Timestamp, freshly_evaluated:
                 Arc::ptr_eq(own, id) || **own != **id,
                 "own id shares the resource id's copy when equal"
             );
-            assert_eq!(slot(s).entry, Some(entry_id));
+            assert_eq!(slot(s).entry(), Some(entry_id));
         }
         if entry.form != NO_FORM {
             assert_eq!(registry.forms.owner(entry.form), Some(entry_id), "own form");
