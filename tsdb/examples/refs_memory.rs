@@ -5,28 +5,11 @@
 //! its share of the bundle bookkeeping). sled's page cache is capped at 1 MiB so it is full at
 //! both points. Run with `cargo run --release -p pulse-tsdb --example refs_memory`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+#[path = "common/counting.rs"]
+mod counting;
 
+use counting::live_bytes;
 use pulse_tsdb::{TierConfig, TierSpec, Tsdb};
-
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the counter is a plain atomic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 const SERIES: usize = 2_000;
 const START: i64 = 1_800_000_000_000;
@@ -65,10 +48,10 @@ fn main() {
             db.flush().expect("flush");
         }
         if minute == 24 * 10 {
-            at_24 = LIVE.load(Ordering::Relaxed);
+            at_24 = live_bytes();
         }
     }
-    let at_144 = LIVE.load(Ordering::Relaxed);
+    let at_144 = live_bytes();
     let chunks = db.stats().expect("stats").chunks;
     println!(
         "{SERIES} series, {chunks} chunks on disk; live heap +{:.2} MB over 120 windows = {:.1} bytes per series per retained window",

@@ -4,28 +4,11 @@
 //! bytes the live allocations requested, sled's included; run with
 //! `cargo run --release -p pulse-tsdb --example series_memory`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+#[path = "common/counting.rs"]
+mod counting;
 
+use counting::live_bytes;
 use pulse_tsdb::{TierConfig, Tsdb};
-
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the counter is a plain atomic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 const SERIES: usize = 70_000;
 const START: i64 = 1_800_000_000_000;
@@ -42,11 +25,11 @@ fn main() {
         .open()
         .expect("sled");
     let db = Tsdb::open(sled, dir.path().join("blocks"), TierConfig::default()).expect("open");
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = live_bytes();
     let keys: Vec<String> = (0..SERIES)
         .map(|i| format!("default/app-container-{:016x}/{}", i / 7, i % 7))
         .collect();
-    let keys_bytes = LIVE.load(Ordering::Relaxed) - base;
+    let keys_bytes = live_bytes() - base;
     let rounds: i64 = std::env::var("ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -57,20 +40,20 @@ fn main() {
             .enumerate()
             .map(|(i, k)| (k.as_str(), START + round * 10_000, (i % 100) as f64 + 0.25))
             .collect();
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = live_bytes();
         db.append_batch(&batch);
-        let appended = LIVE.load(Ordering::Relaxed);
+        let appended = live_bytes();
         drop(batch);
         db.flush().expect("flush");
         if round == 0 {
             println!(
                 "first round: append +{:.1} MB, flush +{:.1} MB",
                 (appended - before) as f64 / 1e6,
-                (LIVE.load(Ordering::Relaxed) - appended) as f64 / 1e6
+                (live_bytes() - appended) as f64 / 1e6
             );
         }
         if round == 0 || round == rounds - 1 {
-            let live = LIVE.load(Ordering::Relaxed) - base - keys_bytes;
+            let live = live_bytes() - base - keys_bytes;
             println!(
                 "after {} rounds: {:.1} MB live heap in the store = {} bytes per series",
                 round + 1,
