@@ -52,8 +52,9 @@ fn release_sled_tables() {
 fn release_sled_tables() {}
 
 fn main() -> ExitCode {
-    release_sled_tables();
+    // After parsing: `--help` and `--version` exit there without touching sled.
     let cli = Cli::parse();
+    release_sled_tables();
     let result = match cli.command {
         Command::Serve(args) => serve(args, false),
         Command::Demo(args) => serve(args, true),
