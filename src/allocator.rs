@@ -13,8 +13,8 @@
 //! start-up, before other threads exist).
 //!
 //! Zero-filled blocks of at least [`ZEROED_MAP_THRESHOLD`] bytes always come from fresh mappings,
-//! as the C library's `calloc` does: mimalloc clears a reused block by writing it, which made
-//! sled's sparse page table (6 MB, a few pages used) resident at once.
+//! as the C library's `calloc` does: mimalloc clears a reused block by writing it, which would
+//! make a large sparse table (sled's page table allocates 6 MB of them) resident at once.
 //!
 //! Mapped blocks are always at least [`OS_THRESHOLD`] bytes (a shrink below it moves the block to
 //! mimalloc), and mimalloc's page map tells them apart from its own, so a free of a smaller block
