@@ -1,12 +1,15 @@
 //! Starting the real `pulse` binary as a child process and watching its memory.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::time::Duration;
 
-/// The release-built server binary of this package.
-pub const BIN: &str = env!("CARGO_BIN_EXE_pulse");
+/// Spawning `pulse serve`, killing it and creating tokens offline, shared with the tests.
+#[path = "../../tests/common/process.rs"]
+#[allow(dead_code)]
+mod process;
+
+use process::BIN;
 
 /// Environment variable naming another server binary to run (for example one built with
 /// `--features system-allocator`, which heap profilers can see into).
@@ -47,7 +50,8 @@ impl ServerProcess {
 
     /// [`ServerProcess::start`] on a data dir the caller prepared.
     pub fn start_in(dir: tempfile::TempDir, extra_env: &[(&str, &str)]) -> ServerProcess {
-        let token = create_token(dir.path());
+        // Any build of the server writes the same store, so the token comes from this one.
+        let token = process::create_token(dir.path(), "*");
         let wrap: Vec<String> = std::env::var(WRAP_ENV)
             .map(|w| w.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
@@ -64,21 +68,11 @@ impl ServerProcess {
             .env("PULSE_METRICS_LISTEN", "off")
             .env("PULSE_LOG_LEVEL", "warn")
             .env("PULSE_AUTH_USER", "admin")
-            .env("PULSE_AUTH_PASS", "load-generator-pass")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .env("PULSE_AUTH_PASS", "load-generator-pass");
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn pulse");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let base = loop {
-            let line = lines.next().expect("server exited early").expect("line");
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.trim().to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (child, base) = process::spawn_serve(cmd);
         let addr = base.trim_start_matches("http://").to_owned();
         let wrapped = !wrap.is_empty();
         let pid = if wrapped {
@@ -113,73 +107,46 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         if self.wrapped {
             // A graceful stop lets the wrapper (a profiler) see the exit and write its output.
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.pid.to_string()])
-                .status();
+            // SAFETY: kill(2) only sends a signal to the server process started above.
+            unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) };
+            let _ = self.child.wait();
         } else {
-            let _ = self.child.kill();
+            process::kill9(&mut self.child);
         }
-        let _ = self.child.wait();
     }
 }
 
-/// The first process below `root` (depth-first over /proc) whose command name is `name`.
+/// The first process below `root` (depth-first) whose command name is `name`.
 fn descendant_named(root: u32, name: &str) -> Option<u32> {
+    // (pid, parent pid, command name) of every process, read once.
+    let procs: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name lies between the first '(' and the last ')'; the state and the
+            // parent pid follow.
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let ppid = stat
+                .get(close + 1..)?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid, stat.get(open + 1..close)?.to_owned()))
+        })
+        .collect();
     let mut parents = vec![root];
     while let Some(parent) = parents.pop() {
-        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // The command name lies between the first '(' and the last ')'.
-            let comm = stat
-                .find('(')
-                .zip(stat.rfind(')'))
-                .and_then(|(open, close)| stat.get(open + 1..close));
-            let ppid = stat
-                .rsplit(')')
-                .next()
-                .and_then(|r| r.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok());
-            if ppid == Some(parent) {
-                if comm == Some(name) {
-                    return Some(pid);
-                }
-                parents.push(pid);
+        for (pid, _, comm) in procs.iter().filter(|p| p.1 == parent) {
+            if comm == name {
+                return Some(*pid);
             }
+            parents.push(*pid);
         }
     }
     None
-}
-
-fn create_token(dir: &Path) -> String {
-    let out = Command::new(server_bin())
-        .args([
-            "token",
-            "create",
-            "--name",
-            "loadgen",
-            "--scopes",
-            "*",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .output()
-        .expect("pulse token create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
 }
 
 /// VmRSS of a process in bytes (0 when unknown).
