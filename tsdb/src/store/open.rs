@@ -383,10 +383,8 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
         inner.next_bundle = inner.next_bundle.max(id.wrapping_add(1));
     }
     for state in inner.series.values_mut() {
-        for (tier, t) in state.tiers_mut() {
-            if tier > 0 {
-                t.watermark = t.sealed_through;
-            }
+        for (_, t) in state.rollups_mut() {
+            t.watermark = t.sealed_through;
         }
     }
     Ok(())

@@ -474,13 +474,6 @@ impl SeriesState {
         self.rollups.iter_mut().enumerate().map(|(i, t)| (i + 1, t))
     }
 
-    /// Every created tier for changes that do not seal it (see [`SeriesState::tier_mut`]).
-    pub(crate) fn tiers_mut(&mut self) -> impl Iterator<Item = (usize, &mut TierState)> {
-        std::iter::once(&mut self.raw)
-            .chain(&mut self.rollups)
-            .enumerate()
-    }
-
     /// Rollup watermark of tier `tier` (`None` for raw, or a tier not created or never rolled).
     pub(crate) fn watermark(&self, tier: usize) -> Option<i64> {
         self.tier(tier).and_then(|t| t.watermark.get())
