@@ -228,6 +228,9 @@ pub async fn start(settings: Settings) -> Result<Running> {
     // Deltas are small frames that must leave at once: Nagle plus the client's delayed ACK
     // held them back by ~40 ms (measured p50 70 ms before, see docs/performance.md).
     .tcp_nodelay(true)
+    // Responses are written out in pieces of at most this much, so long-lived WebSocket
+    // connections keep their initial write buffer (see `http::slices`).
+    .h1_write_buffer_size(http::slices::WRITE_BUFFER)
     .shutdown_timeout(5)
     .bind(listen)
     .map_err(|e| Error::Config {

@@ -10,6 +10,7 @@ pub mod nodes;
 pub mod notifications;
 pub mod resources;
 pub mod security;
+pub mod slices;
 pub mod system;
 pub mod truenas;
 pub mod ui;

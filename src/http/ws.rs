@@ -18,6 +18,7 @@ use pulse_actors::{HubEvent, HubEvents};
 use serde_json::{json, Value};
 
 use super::auth::{client_ip, Authed, MonitoringRead};
+use super::slices::Slices;
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::monitor::clock;
@@ -65,10 +66,14 @@ async fn upgrade(
         position: None,
         sync: None,
     };
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(MAX_INBOUND_FRAME)
-        .start()
-        .map_err(|e| Error::validation("upgrade", e.to_string()))
+    let mut response =
+        ws::handshake(&req).map_err(|e| Error::validation("upgrade", e.to_string()))?;
+    let frames = ws::WebsocketContext::with_codec(
+        session,
+        stream,
+        actix_http::ws::Codec::new().max_size(MAX_INBOUND_FRAME),
+    );
+    Ok(response.streaming(Slices::new(frames)))
 }
 
 /// Origin check: no Origin (non-browser client) or the same host is allowed; otherwise the origin
