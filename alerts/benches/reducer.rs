@@ -122,9 +122,9 @@ impl Walker {
         };
         match r.resource_type {
             ResourceType::Vm | ResourceType::Agent => {
-                r.metrics.cpu = Some(percent(self.cpu));
-                r.metrics.memory = Some(percent(self.memory));
-                r.metrics.disk = Some(percent(self.disk));
+                r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
+                r.metrics.set(MetricKind::Memory, Some(percent(self.memory)));
+                r.metrics.set(MetricKind::Disk, Some(percent(self.disk)));
                 if r.resource_type == ResourceType::Agent {
                     r.temperature = Some(self.temperature + 20.0);
                 }
@@ -133,8 +133,8 @@ impl Walker {
                 if rng.unit() < 0.02 {
                     self.restarts += 1;
                 }
-                r.metrics.cpu = Some(percent(self.cpu));
-                r.metrics.memory = Some(percent(self.memory));
+                r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
+                r.metrics.set(MetricKind::Memory, Some(percent(self.memory)));
                 let health = if self.cpu > 95.0 {
                     "unhealthy"
                 } else {
@@ -154,7 +154,7 @@ impl Walker {
                 );
             }
             ResourceType::Storage => {
-                r.metrics.disk = Some(percent(self.disk));
+                r.metrics.set(MetricKind::Disk, Some(percent(self.disk)));
                 let state = if self.disk > 93.0 {
                     "DEGRADED"
                 } else {

@@ -5,11 +5,10 @@
 //! numbers are dropped, and facet values hold no null members (see [`crate::facets`]).
 //! This is what makes the RFC 7386 merge-patches of [`crate::diff`] exact.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use crate::facets::Facets;
+pub use crate::metrics::{MetricKind, MetricValue, Metrics};
 use crate::names::{ResourceType, Source, SourceState, Status};
 use crate::source_status::SourceStatuses;
 use crate::time::Timestamp;
@@ -39,112 +38,6 @@ pub struct Identity {
     /// Cluster the machine belongs to (e.g. the PVE cluster name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
-}
-
-/// One measured quantity (`{value?, used?, total?, percent?, unit}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MetricValue {
-    /// The headline value in `unit` (e.g. bytes per second for rates, percent for CPU).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<f64>,
-    /// Amount in use (bytes for memory and disk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub used: Option<u64>,
-    /// Capacity (bytes for memory and disk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<u64>,
-    /// Utilisation in percent (0–100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percent: Option<f64>,
-    /// Unit of `value`, e.g. `"percent"`, `"bytes"`, `"bytes/s"` (usually a static string, so
-    /// building and copying metrics does not allocate).
-    pub unit: Cow<'static, str>,
-}
-
-impl MetricValue {
-    /// Drops non-finite numbers (they have no JSON form and would serialise as `null`).
-    fn canonicalise(&mut self) {
-        for field in [&mut self.value, &mut self.percent] {
-            if field.is_some_and(|v| !v.is_finite()) {
-                *field = None;
-            }
-        }
-    }
-}
-
-/// The standard metrics of a resource; each is absent when no source measures it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Metrics {
-    /// CPU utilisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<MetricValue>,
-    /// Memory usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<MetricValue>,
-    /// Disk/filesystem usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk: Option<MetricValue>,
-    /// Network receive rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub net_in: Option<MetricValue>,
-    /// Network transmit rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub net_out: Option<MetricValue>,
-    /// Disk read rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk_read: Option<MetricValue>,
-    /// Disk write rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk_write: Option<MetricValue>,
-}
-
-impl Metrics {
-    /// The JSON member names of the slots, in the order of [`Metrics::slots`].
-    pub(crate) const NAMES: [&'static str; 7] = [
-        "cpu",
-        "memory",
-        "disk",
-        "netIn",
-        "netOut",
-        "diskRead",
-        "diskWrite",
-    ];
-
-    /// Mutable access to every slot, in wire order; lets merge and canonicalisation treat the
-    /// metrics uniformly.
-    pub(crate) fn slots_mut(&mut self) -> [&mut Option<MetricValue>; 7] {
-        [
-            &mut self.cpu,
-            &mut self.memory,
-            &mut self.disk,
-            &mut self.net_in,
-            &mut self.net_out,
-            &mut self.disk_read,
-            &mut self.disk_write,
-        ]
-    }
-
-    /// Shared access to every slot, in the same order as [`Metrics::slots_mut`].
-    pub(crate) fn slots(&self) -> [&Option<MetricValue>; 7] {
-        [
-            &self.cpu,
-            &self.memory,
-            &self.disk,
-            &self.net_in,
-            &self.net_out,
-            &self.disk_read,
-            &self.disk_write,
-        ]
-    }
-
-    /// Drops non-finite numbers from every metric.
-    pub(crate) fn canonicalise(&mut self) {
-        for metric in self.slots_mut().into_iter().flatten() {
-            metric.canonicalise();
-        }
-    }
 }
 
 /// How current one source's view of a resource is.
@@ -303,22 +196,26 @@ mod tests {
                 cluster_name: Some("homelab".into()),
                 ..Identity::default()
             },
-            metrics: Metrics {
-                cpu: Some(MetricValue {
-                    value: Some(12.5),
-                    percent: Some(12.5),
-                    unit: "percent".into(),
-                    ..MetricValue::default()
-                }),
-                memory: Some(MetricValue {
-                    value: Some(8_589_934_592.0),
-                    used: Some(8_589_934_592),
-                    total: Some(34_359_738_368),
-                    percent: Some(25.0),
-                    unit: "bytes".into(),
-                }),
-                ..Metrics::default()
-            },
+            metrics: Metrics::new()
+                .with(
+                    MetricKind::Memory,
+                    Some(MetricValue {
+                        value: Some(8_589_934_592.0),
+                        used: Some(8_589_934_592),
+                        total: Some(34_359_738_368),
+                        percent: Some(25.0),
+                        unit: "bytes".into(),
+                    }),
+                )
+                .with(
+                    MetricKind::Cpu,
+                    Some(MetricValue {
+                        value: Some(12.5),
+                        percent: Some(12.5),
+                        unit: "percent".into(),
+                        ..MetricValue::default()
+                    }),
+                ),
             parent_id: None,
             tags: vec!["prod".into()],
             uptime: Some(86_400),

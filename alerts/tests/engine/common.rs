@@ -51,7 +51,7 @@ pub fn pct(value: f64) -> MetricValue {
 /// A VM with the given CPU percent.
 pub fn vm_cpu(id: &str, cpu: f64) -> Resource {
     let mut r = resource(id, ResourceType::Vm);
-    r.metrics.cpu = Some(pct(cpu));
+    r.metrics.set(MetricKind::Cpu, Some(pct(cpu)));
     r
 }
 

@@ -240,7 +240,7 @@ impl PveNormaliser {
             .or(node.entry.cpu)
             .and_then(cpu_metric);
         let memory = node_memory(status, node.rrd.as_ref(), &node.entry);
-        record.metrics.memory = memory.map(|m| bytes_metric(m.used, Some(m.total)));
+        record.metrics.set(MetricKind::Memory, memory.map(|m| bytes_metric(m.used, Some(m.total))));
         record.metrics.disk = status
             .and_then(|s| usage_metric(s.rootfs.used, s.rootfs.total))
             .or_else(|| usage_metric(node.entry.disk, node.entry.maxdisk));
@@ -397,7 +397,7 @@ impl PveNormaliser {
                 disk_read: rates[2].map(rate_metric),
                 disk_write: rates[3].map(rate_metric),
             };
-            if record.metrics.disk.is_none() {
+            if record.metrics.disk().is_none() {
                 disk_reason = Some("no-guest-agent-data");
             }
         } else if !guest.is_lxc() {
@@ -440,7 +440,7 @@ impl PveNormaliser {
             storage.storage.as_str(),
             status,
         );
-        record.metrics.disk = usage_metric(storage.used, storage.total);
+        record.metrics.set(MetricKind::Disk, usage_metric(storage.used, storage.total));
         record.facets.insert(
             FacetKey::Proxmox,
             json!({"node": node, "instance": self.instance, "storage": storage.storage}),
@@ -478,7 +478,7 @@ impl PveNormaliser {
             pool.name.as_str(),
             status,
         );
-        record.metrics.disk = usage_metric(pool.alloc, pool.size);
+        record.metrics.set(MetricKind::Disk, usage_metric(pool.alloc, pool.size));
         let detail = report.detail.as_ref();
         record.facets.insert(
             FacetKey::Proxmox,
@@ -567,7 +567,7 @@ impl PveNormaliser {
             format!("Ceph ({})", self.instance),
             status,
         );
-        record.metrics.disk = usage_metric(ceph.pgmap.bytes_used, ceph.pgmap.bytes_total);
+        record.metrics.set(MetricKind::Disk, usage_metric(ceph.pgmap.bytes_used, ceph.pgmap.bytes_total));
         let (osds, up, inn) = ceph.osdmap.counts();
         let checks: Vec<Value> = ceph
             .health
