@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pulse_alerts::{AlertConfig, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
 };
 use serde_json::json;
 
@@ -123,7 +123,8 @@ impl Walker {
         match r.resource_type {
             ResourceType::Vm | ResourceType::Agent => {
                 r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
-                r.metrics.set(MetricKind::Memory, Some(percent(self.memory)));
+                r.metrics
+                    .set(MetricKind::Memory, Some(percent(self.memory)));
                 r.metrics.set(MetricKind::Disk, Some(percent(self.disk)));
                 if r.resource_type == ResourceType::Agent {
                     r.temperature = Some(self.temperature + 20.0);
@@ -134,7 +135,8 @@ impl Walker {
                     self.restarts += 1;
                 }
                 r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
-                r.metrics.set(MetricKind::Memory, Some(percent(self.memory)));
+                r.metrics
+                    .set(MetricKind::Memory, Some(percent(self.memory)));
                 let health = if self.cpu > 95.0 {
                     "unhealthy"
                 } else {

@@ -11,8 +11,8 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use pulse_model::{
-    FacetKey, MetricValue, ParentRef, RegistryState, ResourceType, Source, SourceRecord,
-    SourceSnapshot, Status, Timestamp,
+    FacetKey, MetricKind, MetricValue, ParentRef, RegistryState, ResourceType, Source,
+    SourceRecord, SourceSnapshot, Status, Timestamp,
 };
 use serde_json::json;
 

@@ -10,8 +10,8 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use pulse_model::{
-    FacetKey, MetricValue, ParentRef, RegistryState, ResourceType, Source, SourceRecord,
-    SourceSnapshot, Status, Timestamp,
+    FacetKey, MetricKind, MetricValue, Metrics, ParentRef, RegistryState, ResourceType, Source,
+    SourceRecord, SourceSnapshot, Status, Timestamp,
 };
 use serde_json::json;
 
@@ -80,20 +80,27 @@ fn docker_container(h: usize, j: usize) -> SourceRecord {
     );
     r.parent = Some(ParentRef::SourceId(agent_id));
     r.uptime = Some(3600);
-    r.metrics.cpu = Some(MetricValue {
-        value: Some(1.0),
-        percent: Some(0.125),
-        unit: "percent".into(),
-        ..MetricValue::default()
-    });
     let used = 200_000_000 + j as u64;
-    r.metrics.memory = Some(MetricValue {
-        value: Some(used as f64),
-        used: Some(used),
-        total: Some(1_073_741_824),
-        percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
-        unit: "bytes".into(),
-    });
+    r.metrics = Metrics::new()
+        .with(
+            MetricKind::Cpu,
+            Some(MetricValue {
+                value: Some(1.0),
+                percent: Some(0.125),
+                unit: "percent".into(),
+                ..MetricValue::default()
+            }),
+        )
+        .with(
+            MetricKind::Memory,
+            Some(MetricValue {
+                value: Some(used as f64),
+                used: Some(used),
+                total: Some(1_073_741_824),
+                percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
+                unit: "bytes".into(),
+            }),
+        );
     r.facets.insert(
         FacetKey::Docker,
         json!({"containerId": id, "health": "healthy", "image": "registry.example/app:1.0",

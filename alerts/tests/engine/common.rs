@@ -4,8 +4,8 @@ use pulse_alerts::{
     AlertConfig, AlertEvent, AlertState, NativeAlert, NotifyKind, Signal, SuppressReason,
 };
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, SourceState, SourceStatusEntry,
-    Status, Timestamp,
+    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, SourceState,
+    SourceStatusEntry, Status, Timestamp,
 };
 use serde_json::Value;
 

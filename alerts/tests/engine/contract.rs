@@ -4,7 +4,7 @@ use pulse_alerts::{
     apply_config, AlertConfig, AlertEvent, AlertState, NotifyKind, ResourceOverride, Signal,
     SuppressReason, Threshold, Weekday,
 };
-use pulse_model::ResourceType;
+use pulse_model::{MetricKind, ResourceType};
 
 use crate::common::*;
 

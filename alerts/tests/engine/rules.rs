@@ -4,7 +4,7 @@ use pulse_alerts::{
     AlertConfig, AlertEvent, AlertLevel, NotifyKind, ResourceOverride, Signal, Threshold,
     ThresholdSet,
 };
-use pulse_model::{MetricValue, ResourceType, Source, SourceState, Status};
+use pulse_model::{MetricKind, MetricValue, ResourceType, Source, SourceState, Status};
 use serde_json::json;
 
 use crate::common::*;
@@ -149,17 +149,23 @@ mod metric {
         }
         let mut engine = Engine::new(config);
         let mut r = resource("vm-1", ResourceType::Vm);
-        r.metrics.net_in = Some(MetricValue {
-            value: Some(150.0 * 1_048_576.0),
-            unit: "bytes/s".into(),
-            ..MetricValue::default()
-        });
-        r.metrics.memory = Some(MetricValue {
-            used: Some(90),
-            total: Some(100),
-            unit: "bytes".into(),
-            ..MetricValue::default()
-        });
+        r.metrics.set(
+            MetricKind::NetIn,
+            Some(MetricValue {
+                value: Some(150.0 * 1_048_576.0),
+                unit: "bytes/s".into(),
+                ..MetricValue::default()
+            }),
+        );
+        r.metrics.set(
+            MetricKind::Memory,
+            Some(MetricValue {
+                used: Some(90),
+                total: Some(100),
+                unit: "bytes".into(),
+                ..MetricValue::default()
+            }),
+        );
         let mut events = engine.observe(r, 0);
         let mut node = resource("agent-1", ResourceType::Agent);
         node.temperature = Some(81.0);

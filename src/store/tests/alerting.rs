@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use pulse_alerts::{AlertConfig, AlertEvent, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
 };
 
 use crate::notify::queue::{AttemptFailure, FailureClass};
@@ -23,15 +23,15 @@ fn vm(id: &str, cpu: f64) -> Resource {
         sources: vec![Source::Proxmox],
         source_status: Default::default(),
         identity: Identity::default(),
-        metrics: Metrics {
-            cpu: Some(MetricValue {
+        metrics: Metrics::new().with(
+            MetricKind::Cpu,
+            Some(MetricValue {
                 value: Some(cpu),
                 percent: Some(cpu),
                 unit: "percent".into(),
                 ..MetricValue::default()
             }),
-            ..Metrics::default()
-        },
+        ),
         parent_id: None,
         tags: Vec::new(),
         uptime: None,

@@ -142,29 +142,25 @@ fn rates_come_from_two_reports_and_resets_give_none() {
         .expect("second");
     let m = &second.records[0].metrics;
     // Only vmbr0 counts (lo and the veth are virtual): 3 MB in 30 s.
-    assert_eq!(m.net_in.as_ref().and_then(|v| v.value), Some(100_000.0));
-    assert_eq!(m.net_out.as_ref().map(|v| &*v.unit), Some("bytes/s"));
+    assert_eq!(m.net_in().and_then(|v| v.value), Some(100_000.0));
+    assert_eq!(m.net_out().map(|v| &*v.unit), Some("bytes/s"));
     // nvme0n1 and sda count, loop0 does not.
-    assert_eq!(m.disk_read.as_ref().and_then(|v| v.value), Some(200_000.0));
-    assert_eq!(m.disk_write.as_ref().and_then(|v| v.value), Some(200_000.0));
+    assert_eq!(m.disk_read().and_then(|v| v.value), Some(200_000.0));
+    assert_eq!(m.disk_write().and_then(|v| v.value), Some(200_000.0));
 
     let (reset, _) = ingest
         .host(host_with_counters(10, true), t(60))
         .expect("reset");
     let m = &reset.records[0].metrics;
     assert!(
-        m.net_in.is_none() && m.disk_read.is_none(),
+        m.net_in().is_none() && m.disk_read().is_none(),
         "reset: no rate, no negative"
     );
     let (after, _) = ingest
         .host(host_with_counters(3_010, true), t(90))
         .expect("after");
     assert_eq!(
-        after.records[0]
-            .metrics
-            .net_in
-            .as_ref()
-            .and_then(|v| v.value),
+        after.records[0].metrics.net_in().and_then(|v| v.value),
         Some(100.0)
     );
     assert!(ingest.tracked_counters() >= 6);
@@ -222,10 +218,7 @@ fn docker_report_maps_host_containers_and_services() {
     assert_eq!(host.identity.machine_id.as_deref(), Some(agent));
     assert_eq!(host.identity.hostnames, ["docker1"]);
     assert_eq!(host.identity.ip_addresses, ["10.0.0.5"]);
-    assert_eq!(
-        host.metrics.memory().and_then(|m| m.percent),
-        Some(50.0)
-    );
+    assert_eq!(host.metrics.memory().and_then(|m| m.percent), Some(50.0));
     assert_eq!(host.facets[&FacetKey::Docker]["runningContainers"], 3);
     assert_eq!(
         host.facets[&FacetKey::Docker]["swarm"]["nodeRole"],
@@ -328,14 +321,8 @@ fn docker_rates_follow_container_counters() {
     ingest.docker(report(1_000), t(0)).expect("first");
     let (snapshot, _) = ingest.docker(report(11_000), t(10)).expect("second");
     let c = by_id(&snapshot, "d:c1");
-    assert_eq!(
-        c.metrics.net_in().and_then(|m| m.value),
-        Some(1_000.0)
-    );
-    assert_eq!(
-        c.metrics.disk_read().and_then(|m| m.value),
-        Some(1_000.0)
-    );
+    assert_eq!(c.metrics.net_in().and_then(|m| m.value), Some(1_000.0));
+    assert_eq!(c.metrics.disk_read().and_then(|m| m.value), Some(1_000.0));
     let (snapshot, _) = ingest
         .docker(report(5), t(20))
         .expect("restarted container");
@@ -397,14 +384,8 @@ fn kubernetes_report_maps_cluster_nodes_pods_deployments() {
         (ResourceType::K8sNode, Status::Online)
     );
     assert_eq!(node_a.parent, Some(ParentRef::SourceId("c-7f3a".into())));
-    assert_eq!(
-        node_a.metrics.cpu().and_then(|m| m.percent),
-        Some(25.0)
-    );
-    assert_eq!(
-        node_a.metrics.memory().and_then(|m| m.percent),
-        Some(25.0)
-    );
+    assert_eq!(node_a.metrics.cpu().and_then(|m| m.percent), Some(25.0));
+    assert_eq!(node_a.metrics.memory().and_then(|m| m.percent), Some(25.0));
     assert_eq!(
         by_id(&snapshot, "c-7f3a:node:node-b").status,
         Status::Offline

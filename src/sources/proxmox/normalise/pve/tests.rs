@@ -122,16 +122,7 @@ fn records_follow_the_mapping_rules() {
     assert_eq!(vm.tags, ["prod", "web"]);
     assert_eq!(vm.guest_key.as_deref(), Some("a:100"));
     assert_eq!(vm.parent, Some(ParentRef::SourceId("a-n1".into())));
-    assert!(
-        (vm.metrics
-            .cpu
-            .as_ref()
-            .and_then(|c| c.percent)
-            .unwrap_or(0.0)
-            - 3.1)
-            .abs()
-            < 1e-9
-    );
+    assert!((vm.metrics.cpu().and_then(|c| c.percent).unwrap_or(0.0) - 3.1).abs() < 1e-9);
     assert!(
         vm.metrics.disk().is_none(),
         "a running VM's disk is unknown without the agent"
@@ -159,10 +150,7 @@ fn rates_survive_migration() {
         T0.plus_millis(2000),
     );
     let vm = find(&moved, "a:n2:100");
-    assert_eq!(
-        vm.metrics.net_in().and_then(|m| m.value),
-        Some(2000.0)
-    );
+    assert_eq!(vm.metrics.net_in().and_then(|m| m.value), Some(2000.0));
     let reset = normaliser.normalise(
         &poll(nodes(), vec![guest(100, "n2", "qemu", "running", 10)]),
         T0.plus_millis(4000),
