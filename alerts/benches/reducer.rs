@@ -8,7 +8,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pulse_alerts::{AlertConfig, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
+    Timestamp,
 };
 use serde_json::json;
 
@@ -62,7 +63,7 @@ fn base(id: String, resource_type: ResourceType, source: Source) -> Resource {
         updated_at: Timestamp::EPOCH,
         sources: vec![source],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: CompactIdentity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),

@@ -81,7 +81,7 @@ struct Measurements {
 impl Extras {
     /// The extras of a record, if it has any.
     fn new(identity: Identity, tags: Vec<String>, error: Option<String>) -> Option<Box<Extras>> {
-        let identity = (identity != Identity::default()).then_some(identity);
+        let identity = (!identity.is_empty()).then_some(identity);
         if identity.is_none() && tags.is_empty() && error.is_none() {
             return None;
         }

@@ -46,4 +46,6 @@ pub use record::{ParentRef, SourceRecord, SourceSnapshot};
 pub use registry::RegistryState;
 pub use source_status::SourceStatuses;
 pub use time::Timestamp;
-pub use types::{Identity, MetricKind, MetricValue, Metrics, Resource, SourceStatusEntry};
+pub use types::{
+    CompactIdentity, Identity, MetricKind, MetricValue, Metrics, Resource, SourceStatusEntry,
+};

@@ -19,7 +19,7 @@ use crate::names::{ResourceType, SourceState};
 use crate::source_status::SourceStatuses;
 use crate::status::{aggregate_status, metric_priority, priority, tier};
 use crate::time::Timestamp;
-use crate::types::{Identity, MetricKind, Metrics, Resource, SourceStatusEntry};
+use crate::types::{CompactIdentity, Identity, MetricKind, Metrics, Resource, SourceStatusEntry};
 
 /// The resource `id` as the fold of `contributions` at `now`, with `updatedAt = now` (callers that
 /// keep history restore the previous `updatedAt` when only observation times changed). `None`
@@ -103,7 +103,7 @@ pub fn fold(id: &str, contributions: &[&Contribution], now: Timestamp) -> Option
         updated_at: now,
         sources: source_status.keys().copied().collect(),
         source_status,
-        identity,
+        identity: CompactIdentity::new(identity),
         metrics,
         parent_id: parent_id.map(str::to_owned),
         tags,

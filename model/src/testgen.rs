@@ -165,7 +165,7 @@ pub fn resource(id: String) -> BoxedStrategy<Resource> {
                     updated_at,
                     sources: source_status.keys().copied().collect(),
                     source_status: source_status.into_iter().collect(),
-                    identity,
+                    identity: identity.into(),
                     metrics,
                     parent_id: parent_id.map(str::to_owned),
                     tags,

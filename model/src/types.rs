@@ -5,7 +5,9 @@
 //! numbers are dropped, and facet values hold no null members (see [`crate::facets`]).
 //! This is what makes the RFC 7386 merge-patches of [`crate::diff`] exact.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::facets::Facets;
 pub use crate::metrics::{MetricKind, MetricValue, Metrics};
@@ -38,6 +40,78 @@ pub struct Identity {
     /// Cluster the machine belongs to (e.g. the PVE cluster name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
+}
+
+/// An [`Identity`] as a resource holds it: nothing when it is empty, boxed otherwise.
+///
+/// Most resources (containers, guests, storage) have no identity facts, and the registry keeps
+/// one per resource, so an inline `Identity` (144 bytes) would be mostly empty space. Reads go
+/// through `Deref` to the `Identity`; it serialises and deserialises exactly as one.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct CompactIdentity(Option<Box<Identity>>);
+
+/// What an empty [`CompactIdentity`] reads as.
+static EMPTY_IDENTITY: Identity = Identity {
+    machine_id: None,
+    dmi_uuid: None,
+    hostnames: Vec::new(),
+    ip_addresses: Vec::new(),
+    mac_addresses: Vec::new(),
+    cluster_name: None,
+};
+
+impl CompactIdentity {
+    /// Holds `identity` (nothing if it is empty).
+    pub fn new(identity: Identity) -> CompactIdentity {
+        CompactIdentity((!identity.is_empty()).then(|| Box::new(identity)))
+    }
+
+    /// The identity, by value.
+    pub fn into_inner(self) -> Identity {
+        self.0.map(|identity| *identity).unwrap_or_default()
+    }
+
+    /// Normalises the identity (see [`Identity::normalise`]), dropping it if nothing is left.
+    pub fn normalise(&mut self) {
+        if let Some(identity) = &mut self.0 {
+            identity.normalise();
+            if identity.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for CompactIdentity {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        self.0.as_deref().unwrap_or(&EMPTY_IDENTITY)
+    }
+}
+
+impl From<Identity> for CompactIdentity {
+    fn from(identity: Identity) -> CompactIdentity {
+        CompactIdentity::new(identity)
+    }
+}
+
+impl fmt::Debug for CompactIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Serialize for CompactIdentity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactIdentity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CompactIdentity, D::Error> {
+        Identity::deserialize(deserializer).map(CompactIdentity::new)
+    }
 }
 
 /// How current one source's view of a resource is.
@@ -76,7 +150,7 @@ pub struct Resource {
     /// Freshness per source.
     pub source_status: SourceStatuses,
     /// Identity, the union over all sources.
-    pub identity: Identity,
+    pub identity: CompactIdentity,
     /// Metrics, each from the best fresh source that has it.
     pub metrics: Metrics,
     /// Id of the containing resource (node of a guest, host of a container, …).
@@ -195,7 +269,8 @@ mod tests {
                 mac_addresses: vec!["aa:bb:cc:dd:ee:01".into()],
                 cluster_name: Some("homelab".into()),
                 ..Identity::default()
-            },
+            }
+            .into(),
             metrics: Metrics::new()
                 .with(
                     MetricKind::Memory,
@@ -276,6 +351,51 @@ mod tests {
         let mut canonical = back.clone();
         canonical.canonicalise();
         assert!(canonical.facets.is_empty(), "null facet pruned");
+    }
+
+    #[test]
+    fn identity_is_held_only_when_it_has_facts() {
+        assert!(std::mem::size_of::<CompactIdentity>() <= 8);
+        let empty = CompactIdentity::new(Identity::default());
+        assert_eq!(empty, CompactIdentity::default());
+        assert!(empty.hostnames.is_empty() && empty.machine_id.is_none());
+        assert_eq!(
+            serde_json::to_value(&empty).expect("serialise"),
+            json!({
+                "hostnames": [], "ipAddresses": [], "macAddresses": []
+            })
+        );
+        let back: CompactIdentity = serde_json::from_value(json!({})).expect("deserialise");
+        assert_eq!(back, empty);
+
+        let identity = Identity {
+            hostnames: vec!["Web.LAN.".into()],
+            ..Identity::default()
+        };
+        let mut compact = CompactIdentity::from(identity.clone());
+        assert_eq!(*compact, identity);
+        assert_eq!(
+            serde_json::to_string(&compact).expect("serialise"),
+            serde_json::to_string(&identity).expect("serialise")
+        );
+        compact.normalise();
+        assert_eq!(compact.hostnames, ["web.lan"]);
+        assert_eq!(
+            format!("{compact:?}"),
+            format!("{:?}", compact.clone().into_inner())
+        );
+
+        let mut blank = CompactIdentity::from(Identity {
+            cluster_name: Some("  ".into()),
+            ..Identity::default()
+        });
+        assert!(blank.cluster_name.is_some());
+        blank.normalise();
+        assert_eq!(
+            blank,
+            CompactIdentity::default(),
+            "nothing left after normalising"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use pulse_alerts::{
     AlertConfig, AlertEvent, AlertState, NativeAlert, NotifyKind, Signal, SuppressReason,
 };
 use pulse_model::{
-    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, SourceState,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, SourceState,
     SourceStatusEntry, Status, Timestamp,
 };
 use serde_json::Value;
@@ -28,7 +28,7 @@ pub fn resource(id: &str, resource_type: ResourceType) -> Resource {
         updated_at: t(0),
         sources: vec![Source::Proxmox],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: CompactIdentity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use pulse_alerts::{AlertConfig, AlertEvent, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
+    Timestamp,
 };
 
 use crate::notify::queue::{AttemptFailure, FailureClass};
@@ -22,7 +23,7 @@ fn vm(id: &str, cpu: f64) -> Resource {
         updated_at: Timestamp::from_millis(1_000),
         sources: vec![Source::Proxmox],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: CompactIdentity::default(),
         metrics: Metrics::new().with(
             MetricKind::Cpu,
             Some(MetricValue {
