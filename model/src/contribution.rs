@@ -1,8 +1,8 @@
 //! One source's record of a resource as the registry keeps it: compact, and sharing its facets
 //! with the resources folded from it.
 //!
-//! A [`SourceRecord`] is the collectors' convenient form (every metric slot inline, facets as
-//! `Value` trees, the parent reference and guest key that only placement needs). A contribution
+//! A [`SourceRecord`] is the collectors' convenient form (identity inline, facets as `Value`
+//! trees, the parent reference and guest key that only placement needs). A contribution
 //! keeps only what folding needs, each part sized to what is present: the registry holds one per
 //! record for as long as the record is reported, so this is most of its memory.
 //!
