@@ -20,7 +20,8 @@ use std::time::Duration;
 use browser::Browser;
 use common::{TestServer, ADMIN_PASS, ADMIN_USER};
 use pulse::model::{
-    MetricValue, Metrics, ResourceType, Source, SourceRecord, SourceSnapshot, Status, Timestamp,
+    MetricKind, MetricValue, Metrics, ResourceType, Source, SourceRecord, SourceSnapshot, Status,
+    Timestamp,
 };
 use pulse::monitor::registry::Ingest;
 use serde_json::Value;
@@ -53,12 +54,10 @@ fn snapshot(scope: usize, round: u64) -> SourceSnapshot {
                 },
             );
             let wobble = ((n as u64 * 7 + round * 13) % 90) as f64;
-            r.metrics = Metrics {
-                cpu: percent(5.0 + wobble),
-                memory: percent(20.0 + wobble / 2.0),
-                disk: percent(30.0 + (n % 50) as f64),
-                ..Metrics::default()
-            };
+            r.metrics = Metrics::new()
+                .with(MetricKind::Cpu, percent(5.0 + wobble))
+                .with(MetricKind::Memory, percent(20.0 + wobble / 2.0))
+                .with(MetricKind::Disk, percent(30.0 + (n % 50) as f64));
             r.tags = vec![format!("rack-{}", n % 20)];
             r
         })

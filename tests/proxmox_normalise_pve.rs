@@ -100,19 +100,11 @@ async fn kinds_statuses_parents_tags_and_metrics() {
     assert_eq!(web.tags, ["prod", "web"]);
     assert_eq!(web.source_id, "lab:pve1:100");
     let listed = poll.guests.iter().find(|g| g.vmid == 100).expect("listed");
-    let cpu = web
-        .metrics
-        .cpu
-        .as_ref()
-        .and_then(|c| c.percent)
-        .expect("cpu");
+    let cpu = web.metrics.cpu().and_then(|c| c.percent).expect("cpu");
     assert!((cpu - listed.cpu.expect("cpu") * 100.0).abs() < 1e-9);
-    assert_eq!(
-        web.metrics.memory.as_ref().and_then(|m| m.total),
-        listed.maxmem
-    );
+    assert_eq!(web.metrics.memory().and_then(|m| m.total), listed.maxmem);
     assert!(
-        web.metrics.net_in.is_none(),
+        web.metrics.net_in().is_none(),
         "no rate on the first observation"
     );
     assert_eq!(web.facets[&FacetKey::Proxmox]["lastBackup"]["status"], "ok");
@@ -137,12 +129,12 @@ async fn kinds_statuses_parents_tags_and_metrics() {
     );
     let ct = guest(&snapshot, 102).expect("lxc");
     assert_eq!(ct.resource_type, ResourceType::SystemContainer);
-    assert!(ct.metrics.disk.is_some(), "LXC disk usage is known");
+    assert!(ct.metrics.disk().is_some(), "LXC disk usage is known");
 
     // Cache-aware memory: pve1 from `available`, pve2 from free+buffers+cached, pve3 from RRD.
     let pve1 = record(&snapshot, "lab-pve1");
     let status = poll.nodes[0].status.as_ref().expect("status");
-    let memory = pve1.metrics.memory.as_ref().expect("memory");
+    let memory = pve1.metrics.memory().expect("memory");
     assert_eq!(
         memory.used,
         Some(status.memory.total.expect("total") - status.memory.available.expect("available"))
@@ -203,24 +195,19 @@ async fn rates_across_polls_a_counter_reset_and_a_migration() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let second = normaliser.normalise(&f.poll().await, now());
     let web = guest(&second, 100).expect("guest 100");
-    let rate = web
-        .metrics
-        .net_in
-        .as_ref()
-        .and_then(|m| m.value)
-        .expect("rate");
+    let rate = web.metrics.net_in().and_then(|m| m.value).expect("rate");
     // The simulator grows guest 100's netin by 1000 B/s.
     assert!((700.0..1300.0).contains(&rate), "rate {rate}");
-    assert!(web.metrics.disk_write.is_some());
+    assert!(web.metrics.disk_write().is_some());
 
     // Restart: counters start from zero; no negative or huge rate, just none this time.
     control.restart(100);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let third = normaliser.normalise(&f.poll().await, now());
     let web = guest(&third, 100).expect("guest 100");
-    assert!(web.metrics.net_in.is_none(), "no rate across a reset");
+    assert!(web.metrics.net_in().is_none(), "no rate across a reset");
     assert!(guest(&third, 101)
-        .and_then(|g| g.metrics.net_in.as_ref())
+        .and_then(|g| g.metrics.net_in())
         .is_some());
 
     // Live migration of 101 from pve2 to pve3: a new source id and parent, same guest key and
@@ -234,14 +221,13 @@ async fn rates_across_polls_a_counter_reset_and_a_migration() {
     assert_eq!(moved.parent, Some(ParentRef::SourceId("lab-pve3".into())));
     assert!(moved
         .metrics
-        .net_in
-        .as_ref()
+        .net_in()
         .and_then(|m| m.value)
         .is_some_and(|r| r > 0.0));
     let fifth = normaliser.normalise(&f.poll().await, now());
     assert!(
         guest(&fifth, 100)
-            .and_then(|g| g.metrics.net_in.as_ref())
+            .and_then(|g| g.metrics.net_in())
             .is_some(),
         "rates resume after a reset"
     );
@@ -276,7 +262,7 @@ async fn a_node_that_goes_down_keeps_its_last_state_for_the_grace() {
         .error
         .as_deref()
         .is_some_and(|e| e.contains("not answering")));
-    assert!(node.metrics.memory.is_some());
+    assert!(node.metrics.memory().is_some());
     assert!(during
         .records
         .iter()
@@ -295,7 +281,7 @@ async fn a_node_that_goes_down_keeps_its_last_state_for_the_grace() {
     after.validate().expect("valid");
     let node = record(&after, "lab-pve2");
     assert_eq!(node.status, Status::Offline);
-    assert!(node.metrics.memory.is_none());
+    assert!(node.metrics.memory().is_none());
     assert!(!after
         .records
         .iter()

@@ -102,7 +102,7 @@ async fn pbs_poll_decodes_inventory_usage_and_jobs() {
         (server.resource_type, server.status),
         (ResourceType::Pbs, Status::Online)
     );
-    assert!(server.metrics.memory.is_some() && server.uptime.is_some());
+    assert!(server.metrics.memory().is_some() && server.uptime.is_some());
     assert_eq!(server.facets[&FacetKey::Pbs]["failedJobs"], 1);
     let main = &snapshot.records[1];
     assert_eq!(

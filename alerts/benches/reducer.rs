@@ -8,7 +8,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pulse_alerts::{AlertConfig, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
+    Timestamp,
 };
 use serde_json::json;
 
@@ -62,7 +63,7 @@ fn base(id: String, resource_type: ResourceType, source: Source) -> Resource {
         updated_at: Timestamp::EPOCH,
         sources: vec![source],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: CompactIdentity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),
@@ -122,9 +123,10 @@ impl Walker {
         };
         match r.resource_type {
             ResourceType::Vm | ResourceType::Agent => {
-                r.metrics.cpu = Some(percent(self.cpu));
-                r.metrics.memory = Some(percent(self.memory));
-                r.metrics.disk = Some(percent(self.disk));
+                r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
+                r.metrics
+                    .set(MetricKind::Memory, Some(percent(self.memory)));
+                r.metrics.set(MetricKind::Disk, Some(percent(self.disk)));
                 if r.resource_type == ResourceType::Agent {
                     r.temperature = Some(self.temperature + 20.0);
                 }
@@ -133,8 +135,9 @@ impl Walker {
                 if rng.unit() < 0.02 {
                     self.restarts += 1;
                 }
-                r.metrics.cpu = Some(percent(self.cpu));
-                r.metrics.memory = Some(percent(self.memory));
+                r.metrics.set(MetricKind::Cpu, Some(percent(self.cpu)));
+                r.metrics
+                    .set(MetricKind::Memory, Some(percent(self.memory)));
                 let health = if self.cpu > 95.0 {
                     "unhealthy"
                 } else {
@@ -154,7 +157,7 @@ impl Walker {
                 );
             }
             ResourceType::Storage => {
-                r.metrics.disk = Some(percent(self.disk));
+                r.metrics.set(MetricKind::Disk, Some(percent(self.disk)));
                 let state = if self.disk > 93.0 {
                     "DEGRADED"
                 } else {

@@ -11,8 +11,8 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use pulse_model::{
-    FacetKey, MetricValue, ParentRef, RegistryState, ResourceType, Source, SourceRecord,
-    SourceSnapshot, Status, Timestamp,
+    FacetKey, MetricKind, MetricValue, ParentRef, RegistryState, ResourceType, Source,
+    SourceRecord, SourceSnapshot, Status, Timestamp,
 };
 use serde_json::json;
 
@@ -58,11 +58,20 @@ fn record(cluster: usize, i: usize, cpu: f64) -> SourceRecord {
         i / 256,
         i % 256
     )];
-    r.metrics.cpu = metric(cpu, None, None, "percent");
-    r.metrics.memory = metric(42.0, Some(3_435_973_836), Some(8_589_934_592), "bytes");
-    r.metrics.disk = metric(61.5, Some(21_474_836_480), Some(34_359_738_368), "bytes");
-    r.metrics.net_in = metric(125_000.0, None, None, "bytes/s");
-    r.metrics.net_out = metric(64_000.0, None, None, "bytes/s");
+    r.metrics
+        .set(MetricKind::Cpu, metric(cpu, None, None, "percent"));
+    r.metrics.set(
+        MetricKind::Memory,
+        metric(42.0, Some(3_435_973_836), Some(8_589_934_592), "bytes"),
+    );
+    r.metrics.set(
+        MetricKind::Disk,
+        metric(61.5, Some(21_474_836_480), Some(34_359_738_368), "bytes"),
+    );
+    r.metrics
+        .set(MetricKind::NetIn, metric(125_000.0, None, None, "bytes/s"));
+    r.metrics
+        .set(MetricKind::NetOut, metric(64_000.0, None, None, "bytes/s"));
     r.uptime = Some(86_400 + i as u64);
     r.tags = vec!["prod".into(), format!("team-{}", i % 7)];
     if is_node {

@@ -10,8 +10,8 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use pulse_model::{
-    FacetKey, MetricValue, ParentRef, RegistryState, ResourceType, Source, SourceRecord,
-    SourceSnapshot, Status, Timestamp,
+    FacetKey, MetricKind, MetricValue, Metrics, ParentRef, RegistryState, ResourceType, Source,
+    SourceRecord, SourceSnapshot, Status, Timestamp,
 };
 use serde_json::json;
 
@@ -80,20 +80,27 @@ fn docker_container(h: usize, j: usize) -> SourceRecord {
     );
     r.parent = Some(ParentRef::SourceId(agent_id));
     r.uptime = Some(3600);
-    r.metrics.cpu = Some(MetricValue {
-        value: Some(1.0),
-        percent: Some(0.125),
-        unit: "percent".into(),
-        ..MetricValue::default()
-    });
     let used = 200_000_000 + j as u64;
-    r.metrics.memory = Some(MetricValue {
-        value: Some(used as f64),
-        used: Some(used),
-        total: Some(1_073_741_824),
-        percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
-        unit: "bytes".into(),
-    });
+    r.metrics = Metrics::new()
+        .with(
+            MetricKind::Cpu,
+            Some(MetricValue {
+                value: Some(1.0),
+                percent: Some(0.125),
+                unit: "percent".into(),
+                ..MetricValue::default()
+            }),
+        )
+        .with(
+            MetricKind::Memory,
+            Some(MetricValue {
+                value: Some(used as f64),
+                used: Some(used),
+                total: Some(1_073_741_824),
+                percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
+                unit: "bytes".into(),
+            }),
+        );
     r.facets.insert(
         FacetKey::Docker,
         json!({"containerId": id, "health": "healthy", "image": "registry.example/app:1.0",
@@ -152,11 +159,20 @@ fn proxmox_record(cluster: usize, i: usize) -> SourceRecord {
             unit: unit.into(),
         })
     };
-    r.metrics.cpu = metric(12.5, None, None, "percent");
-    r.metrics.memory = metric(42.0, Some(3_435_973_836), Some(8_589_934_592), "bytes");
-    r.metrics.disk = metric(61.5, Some(21_474_836_480), Some(34_359_738_368), "bytes");
-    r.metrics.net_in = metric(125_000.0, None, None, "bytes/s");
-    r.metrics.net_out = metric(64_000.0, None, None, "bytes/s");
+    r.metrics
+        .set(MetricKind::Cpu, metric(12.5, None, None, "percent"));
+    r.metrics.set(
+        MetricKind::Memory,
+        metric(42.0, Some(3_435_973_836), Some(8_589_934_592), "bytes"),
+    );
+    r.metrics.set(
+        MetricKind::Disk,
+        metric(61.5, Some(21_474_836_480), Some(34_359_738_368), "bytes"),
+    );
+    r.metrics
+        .set(MetricKind::NetIn, metric(125_000.0, None, None, "bytes/s"));
+    r.metrics
+        .set(MetricKind::NetOut, metric(64_000.0, None, None, "bytes/s"));
     r.uptime = Some(86_400 + i as u64);
     r.tags = vec!["prod".into(), format!("team-{}", i % 7)];
     if i == node {

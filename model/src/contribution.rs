@@ -1,8 +1,8 @@
 //! One source's record of a resource as the registry keeps it: compact, and sharing its facets
 //! with the resources folded from it.
 //!
-//! A [`SourceRecord`] is the collectors' convenient form (every metric slot inline, facets as
-//! `Value` trees, the parent reference and guest key that only placement needs). A contribution
+//! A [`SourceRecord`] is the collectors' convenient form (identity inline, facets as `Value`
+//! trees, the parent reference and guest key that only placement needs). A contribution
 //! keeps only what folding needs, each part sized to what is present: the registry holds one per
 //! record for as long as the record is reported, so this is most of its memory.
 //!
@@ -19,7 +19,7 @@ use crate::names::{FacetKey, ResourceType, Source, SourceState, Status};
 use crate::record::SourceRecord;
 use crate::status::freshness;
 use crate::time::Timestamp;
-use crate::types::{Identity, MetricValue, Metrics, Resource};
+use crate::types::{Identity, Metrics, Resource};
 
 /// One source's record of a resource, as of one observation.
 ///
@@ -70,35 +70,18 @@ impl Threshold {
     }
 }
 
-/// What a record measured: its metrics by slot ([`Metrics::slots`] order), uptime and
-/// temperature.
+/// What a record measured: its metrics, uptime and temperature.
 #[derive(Debug, Clone, PartialEq)]
 struct Measurements {
-    metrics: Box<[(u8, MetricValue)]>,
+    metrics: Metrics,
     uptime: Option<u64>,
     temperature: Option<f64>,
-}
-
-impl Measurements {
-    /// The measurements in `metrics`, `uptime` and `temperature`.
-    fn new(metrics: &Metrics, uptime: Option<u64>, temperature: Option<f64>) -> Measurements {
-        Measurements {
-            metrics: metrics
-                .slots()
-                .into_iter()
-                .zip(0u8..)
-                .filter_map(|(metric, slot)| metric.clone().map(|m| (slot, m)))
-                .collect(),
-            uptime,
-            temperature,
-        }
-    }
 }
 
 impl Extras {
     /// The extras of a record, if it has any.
     fn new(identity: Identity, tags: Vec<String>, error: Option<String>) -> Option<Box<Extras>> {
-        let identity = (identity != Identity::default()).then_some(identity);
+        let identity = (!identity.is_empty()).then_some(identity);
         if identity.is_none() && tags.is_empty() && error.is_none() {
             return None;
         }
@@ -182,7 +165,11 @@ impl Contribution {
             parent_id,
             name: name.into_boxed_str(),
             extras: Extras::new(identity, tags, error),
-            measurements: Some(Box::new(Measurements::new(&metrics, uptime, temperature))),
+            measurements: Some(Box::new(Measurements {
+                metrics,
+                uptime,
+                temperature,
+            })),
             facets: facets
                 .into_iter()
                 .map(|(key, value)| {
@@ -246,14 +233,9 @@ impl Contribution {
         self.extras.as_ref().map_or(&[], |e| &e.tags)
     }
 
-    /// The record's metric in slot `index` of [`Metrics::slots`].
-    pub(crate) fn metric(&self, index: usize) -> Option<&MetricValue> {
-        self.measurements
-            .as_ref()?
-            .metrics
-            .iter()
-            .find(|(slot, _)| usize::from(*slot) == index)
-            .map(|(_, metric)| metric)
+    /// The record's metrics (none while they are lent to the resource).
+    pub(crate) fn metrics(&self) -> Option<&Metrics> {
+        Some(&self.measurements.as_ref()?.metrics)
     }
 
     /// Seconds since boot/start.
@@ -281,11 +263,11 @@ impl Contribution {
     /// Takes lent measurements back from the resource that shows them.
     pub(crate) fn reclaim_measurements(&mut self, resource: &Resource) {
         if self.measurements.is_none() {
-            self.measurements = Some(Box::new(Measurements::new(
-                &resource.metrics,
-                resource.uptime,
-                resource.temperature,
-            )));
+            self.measurements = Some(Box::new(Measurements {
+                metrics: resource.metrics.clone(),
+                uptime: resource.uptime,
+                temperature: resource.temperature,
+            }));
         }
     }
 
@@ -334,21 +316,28 @@ impl Contribution {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{MetricKind, MetricValue};
     use serde_json::json;
 
     #[test]
     fn keeps_what_folding_needs() {
         let mut record = SourceRecord::new("s1", ResourceType::Vm, "web", Status::Warning);
-        record.metrics.memory = Some(MetricValue {
-            used: Some(5),
-            unit: "bytes".into(),
-            ..MetricValue::default()
-        });
-        record.metrics.disk_write = Some(MetricValue {
-            value: Some(f64::NAN),
-            unit: "bytes/s".into(),
-            ..MetricValue::default()
-        });
+        record.metrics.set(
+            MetricKind::Memory,
+            Some(MetricValue {
+                used: Some(5),
+                unit: "bytes".into(),
+                ..MetricValue::default()
+            }),
+        );
+        record.metrics.set(
+            MetricKind::DiskWrite,
+            Some(MetricValue {
+                value: Some(f64::NAN),
+                unit: "bytes/s".into(),
+                ..MetricValue::default()
+            }),
+        );
         record.tags = vec!["b".into(), "a".into()];
         record.identity.hostnames = vec!["Web.lan.".into()];
         record
@@ -359,9 +348,14 @@ mod tests {
         let c = Contribution::new(Source::Proxmox, "pve:a", t, record, Some("p".into()));
         assert_eq!(c.key(), (Source::Proxmox, "pve:a", "s1"));
         assert_eq!((c.name(), c.status()), ("web", Status::Warning));
-        assert_eq!(c.metric(1).and_then(|m| m.used), Some(5));
-        assert_eq!(c.metric(0), None);
-        assert_eq!(c.metric(6).map(|m| m.value), Some(None), "NaN dropped");
+        let metrics = c.metrics().expect("own measurements");
+        assert_eq!(metrics.memory().and_then(|m| m.used), Some(5));
+        assert_eq!(metrics.cpu(), None);
+        assert_eq!(
+            metrics.disk_write().map(|m| m.value),
+            Some(None),
+            "NaN dropped"
+        );
         assert_eq!(c.tags(), ["a", "b"]);
         assert_eq!(
             c.identity().map(|i| i.hostnames.clone()),

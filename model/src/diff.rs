@@ -19,7 +19,7 @@ use crate::names::Source;
 use crate::patch::{apply_merge_patch, merge_patch_between};
 use crate::source_status::SourceStatuses;
 use crate::time::Timestamp;
-use crate::types::{Metrics, Resource};
+use crate::types::{MetricKind, Metrics, Resource};
 
 /// What changed between two resource sets; serialises as `{"upserts":[...],"removed":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -315,8 +315,9 @@ fn put_metrics(patch: &mut Map<String, Value>, old: &Metrics, new: &Metrics) {
         return;
     }
     let mut member = Map::new();
-    for ((name, a), b) in Metrics::NAMES.iter().zip(old.slots()).zip(new.slots()) {
-        match (a, b) {
+    for kind in MetricKind::ALL {
+        let name = kind.name();
+        match (old.get(kind), new.get(kind)) {
             (Some(a), Some(b)) if a != b => {
                 let mut fields = Map::new();
                 put_optional(&mut fields, "value", &a.value, &b.value);
@@ -324,13 +325,13 @@ fn put_metrics(patch: &mut Map<String, Value>, old: &Metrics, new: &Metrics) {
                 put_optional(&mut fields, "total", &a.total, &b.total);
                 put_optional(&mut fields, "percent", &a.percent, &b.percent);
                 put(&mut fields, "unit", &a.unit, &b.unit);
-                member.insert((*name).to_owned(), Value::Object(fields));
+                member.insert(name.to_owned(), Value::Object(fields));
             }
             (None, Some(b)) => {
-                member.insert((*name).to_owned(), to_json(b));
+                member.insert(name.to_owned(), to_json(b));
             }
             (Some(_), None) => {
-                member.insert((*name).to_owned(), Value::Null);
+                member.insert(name.to_owned(), Value::Null);
             }
             _ => {}
         }

@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use crate::record::{ParentRef, SourceRecord};
-use crate::types::{Identity, MetricValue, Metrics};
+use crate::types::{Identity, MetricKind, MetricValue, Metrics};
 
 /// FxHash's multiplier.
 const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -162,8 +162,8 @@ impl Mixer {
 
     /// Mixes all metrics.
     fn metrics(&mut self, metrics: &Metrics) {
-        for slot in metrics.slots() {
-            self.opt(slot.as_ref(), Self::metric);
+        for kind in MetricKind::ALL {
+            self.opt(metrics.get(kind), Self::metric);
         }
     }
 }
@@ -289,7 +289,10 @@ mod tests {
         push(&|r| r.identity.ip_addresses.push("h".into()));
         push(&|r| r.identity.mac_addresses.push("h".into()));
         push(&|r| r.identity.cluster_name = Some("m".into()));
-        push(&|r| r.metrics.disk_write = Some(MetricValue::default()));
+        push(&|r| {
+            r.metrics
+                .set(MetricKind::DiskWrite, Some(MetricValue::default()))
+        });
         push(&|r| r.parent = Some(ParentRef::SourceId("p".into())));
         push(&|r| r.tags.push("t".into()));
         push(&|r| r.uptime = Some(1));

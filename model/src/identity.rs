@@ -244,6 +244,24 @@ fn normalise_option(field: &mut Option<String>, normalise: fn(&str) -> Option<St
 }
 
 impl Identity {
+    /// Whether it holds no facts at all.
+    pub fn is_empty(&self) -> bool {
+        let Identity {
+            machine_id,
+            dmi_uuid,
+            hostnames,
+            ip_addresses,
+            mac_addresses,
+            cluster_name,
+        } = self;
+        machine_id.is_none()
+            && dmi_uuid.is_none()
+            && hostnames.is_empty()
+            && ip_addresses.is_empty()
+            && mac_addresses.is_empty()
+            && cluster_name.is_none()
+    }
+
     /// Brings every field to its normalised form (see the module docs); idempotent.
     pub fn normalise(&mut self) {
         normalise_option(&mut self.machine_id, normalise_opaque_id);

@@ -20,6 +20,7 @@ pub mod id;
 pub mod identity;
 pub mod json;
 pub mod merge;
+pub mod metrics;
 pub mod names;
 pub mod patch;
 pub mod record;
@@ -45,4 +46,6 @@ pub use record::{ParentRef, SourceRecord, SourceSnapshot};
 pub use registry::RegistryState;
 pub use source_status::SourceStatuses;
 pub use time::Timestamp;
-pub use types::{Identity, MetricValue, Metrics, Resource, SourceStatusEntry};
+pub use types::{
+    CompactIdentity, Identity, MetricKind, MetricValue, Metrics, Resource, SourceStatusEntry,
+};

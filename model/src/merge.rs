@@ -19,7 +19,7 @@ use crate::names::{ResourceType, SourceState};
 use crate::source_status::SourceStatuses;
 use crate::status::{aggregate_status, metric_priority, priority, tier};
 use crate::time::Timestamp;
-use crate::types::{Identity, Metrics, Resource, SourceStatusEntry};
+use crate::types::{CompactIdentity, Identity, MetricKind, Metrics, Resource, SourceStatusEntry};
 
 /// The resource `id` as the fold of `contributions` at `now`, with `updatedAt = now` (callers that
 /// keep history restore the previous `updatedAt` when only observation times changed). `None`
@@ -103,7 +103,7 @@ pub fn fold(id: &str, contributions: &[&Contribution], now: Timestamp) -> Option
         updated_at: now,
         sources: source_status.keys().copied().collect(),
         source_status,
-        identity,
+        identity: CompactIdentity::new(identity),
         metrics,
         parent_id: parent_id.map(str::to_owned),
         tags,
@@ -136,10 +136,17 @@ fn merge_measurements(
             .cmp(&(Reverse(metric_priority(b.source(), resource_type)), b.key()))
     });
 
-    let mut metrics = Metrics::default();
-    for (slot, index) in metrics.slots_mut().into_iter().zip(0..) {
-        *slot = eligible.iter().find_map(|c| c.metric(index).cloned());
-    }
+    let metrics = match eligible[..] {
+        [] => Metrics::new(),
+        [only] => only.metrics().cloned().unwrap_or_default(),
+        _ => MetricKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let metric = eligible.iter().find_map(|c| c.metrics()?.get(kind))?;
+                Some((kind, metric.clone()))
+            })
+            .collect(),
+    };
     let uptime = eligible.iter().find_map(|c| c.uptime());
     let temperature = eligible.iter().find_map(|c| c.temperature());
     (metrics, uptime, temperature)
@@ -240,18 +247,18 @@ mod tests {
     #[test]
     fn measurements_come_from_the_best_fresh_source_that_has_them() {
         let mut agent = host("h", Status::Online);
-        agent.metrics.cpu = percent(1.0);
+        agent.metrics.set(MetricKind::Cpu, percent(1.0));
         agent.uptime = Some(10);
         let mut pve = host("h", Status::Online);
-        pve.metrics.cpu = percent(2.0);
-        pve.metrics.memory = percent(3.0);
+        pve.metrics.set(MetricKind::Cpu, percent(2.0));
+        pve.metrics.set(MetricKind::Memory, percent(3.0));
         pve.temperature = Some(40.0);
         pve.uptime = Some(20);
         let a = contribution(Source::Agent, "agent:1", 0, agent);
         let p = contribution(Source::Proxmox, "pve:a", 0, pve);
         let r = fold("id", &[&p, &a], at(1)).expect("resource");
-        assert_eq!(r.metrics.cpu, percent(1.0));
-        assert_eq!(r.metrics.memory, percent(3.0));
+        assert_eq!(r.metrics.cpu(), percent(1.0).as_ref());
+        assert_eq!(r.metrics.memory(), percent(3.0).as_ref());
         assert_eq!(r.uptime, Some(10));
         assert_eq!(r.temperature, Some(40.0));
     }
@@ -259,18 +266,18 @@ mod tests {
     #[test]
     fn stale_metrics_only_when_nothing_is_fresh() {
         let mut agent = host("h", Status::Online);
-        agent.metrics.cpu = percent(1.0);
+        agent.metrics.set(MetricKind::Cpu, percent(1.0));
         let mut truenas = host("h", Status::Online);
-        truenas.metrics.cpu = percent(2.0);
+        truenas.metrics.set(MetricKind::Cpu, percent(2.0));
         let a = contribution(Source::Agent, "agent:1", 0, agent);
         let t = contribution(Source::Truenas, "nas", 0, truenas);
         // At 61 s the agent (60 s) is stale, TrueNAS (120 s) fresh.
         let r = fold("id", &[&a, &t], at(61)).expect("resource");
-        assert_eq!(r.metrics.cpu, percent(2.0));
+        assert_eq!(r.metrics.cpu(), percent(2.0).as_ref());
         assert_eq!(r.status, Status::Online);
         // At 121 s both are stale: the agent wins again, and status turns warning.
         let r = fold("id", &[&a, &t], at(121)).expect("resource");
-        assert_eq!(r.metrics.cpu, percent(1.0));
+        assert_eq!(r.metrics.cpu(), percent(1.0).as_ref());
         assert_eq!(r.status, Status::Warning);
     }
 

@@ -208,19 +208,22 @@ mod tests {
         let mut r = SourceRecord::new("x", ResourceType::Agent, "x", Status::Online);
         r.tags = vec!["b".into(), " a ".into(), "".into(), "b".into()];
         r.temperature = Some(f64::NAN);
-        r.metrics.cpu = Some(crate::types::MetricValue {
-            value: Some(f64::INFINITY),
-            percent: Some(5.0),
-            unit: "percent".into(),
-            ..Default::default()
-        });
+        r.metrics.set(
+            crate::types::MetricKind::Cpu,
+            Some(crate::types::MetricValue {
+                value: Some(f64::INFINITY),
+                percent: Some(5.0),
+                unit: "percent".into(),
+                ..Default::default()
+            }),
+        );
         r.facets
             .insert(FacetKey::Proxmox, json!({"a": null, "b": 1}));
         r.facets.insert(FacetKey::Storage, Value::Null);
         r.canonicalise();
         assert_eq!(r.tags, ["a", "b"]);
         assert_eq!(r.temperature, None);
-        assert_eq!(r.metrics.cpu.as_ref().and_then(|c| c.value), None);
+        assert_eq!(r.metrics.cpu().and_then(|c| c.value), None);
         assert_eq!(r.facets.len(), 1);
         assert_eq!(r.facets[&FacetKey::Proxmox], json!({"b": 1}));
     }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::names::{FacetKey, ResourceType, Source, SourceState, Status};
 use crate::record::{ParentRef, SourceRecord, SourceSnapshot};
 use crate::time::Timestamp;
-use crate::types::{Identity, MetricValue, Metrics, Resource, SourceStatusEntry};
+use crate::types::{Identity, MetricKind, MetricValue, Metrics, Resource, SourceStatusEntry};
 
 /// Arbitrary JSON, nested up to a few levels, with nulls in objects and arrays.
 pub fn json_value() -> BoxedStrategy<Value> {
@@ -69,14 +69,12 @@ pub fn metrics() -> BoxedStrategy<Metrics> {
         metric(),
     )
         .prop_map(
-            |(cpu, memory, disk, net_in, net_out, disk_read, disk_write)| Metrics {
-                cpu,
-                memory,
-                disk,
-                net_in,
-                net_out,
-                disk_read,
-                disk_write,
+            |(cpu, memory, disk, net_in, net_out, disk_read, disk_write)| {
+                MetricKind::ALL
+                    .into_iter()
+                    .zip([cpu, memory, disk, net_in, net_out, disk_read, disk_write])
+                    .filter_map(|(kind, metric)| Some((kind, metric?)))
+                    .collect::<Metrics>()
             },
         )
         .boxed()
@@ -167,7 +165,7 @@ pub fn resource(id: String) -> BoxedStrategy<Resource> {
                     updated_at,
                     sources: source_status.keys().copied().collect(),
                     source_status: source_status.into_iter().collect(),
-                    identity,
+                    identity: identity.into(),
                     metrics,
                     parent_id: parent_id.map(str::to_owned),
                     tags,

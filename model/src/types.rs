@@ -5,11 +5,12 @@
 //! numbers are dropped, and facet values hold no null members (see [`crate::facets`]).
 //! This is what makes the RFC 7386 merge-patches of [`crate::diff`] exact.
 
-use std::borrow::Cow;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::facets::Facets;
+pub use crate::metrics::{MetricKind, MetricValue, Metrics};
 use crate::names::{ResourceType, Source, SourceState, Status};
 use crate::source_status::SourceStatuses;
 use crate::time::Timestamp;
@@ -41,109 +42,75 @@ pub struct Identity {
     pub cluster_name: Option<String>,
 }
 
-/// One measured quantity (`{value?, used?, total?, percent?, unit}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MetricValue {
-    /// The headline value in `unit` (e.g. bytes per second for rates, percent for CPU).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<f64>,
-    /// Amount in use (bytes for memory and disk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub used: Option<u64>,
-    /// Capacity (bytes for memory and disk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<u64>,
-    /// Utilisation in percent (0–100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub percent: Option<f64>,
-    /// Unit of `value`, e.g. `"percent"`, `"bytes"`, `"bytes/s"` (usually a static string, so
-    /// building and copying metrics does not allocate).
-    pub unit: Cow<'static, str>,
-}
+/// An [`Identity`] as a resource holds it: nothing when it is empty, boxed otherwise.
+///
+/// Most resources (containers, guests, storage) have no identity facts, and the registry keeps
+/// one per resource, so an inline `Identity` (144 bytes) would be mostly empty space. Reads go
+/// through `Deref` to the `Identity`; it serialises and deserialises exactly as one.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct CompactIdentity(Option<Box<Identity>>);
 
-impl MetricValue {
-    /// Drops non-finite numbers (they have no JSON form and would serialise as `null`).
-    fn canonicalise(&mut self) {
-        for field in [&mut self.value, &mut self.percent] {
-            if field.is_some_and(|v| !v.is_finite()) {
-                *field = None;
+/// What an empty [`CompactIdentity`] reads as.
+static EMPTY_IDENTITY: Identity = Identity {
+    machine_id: None,
+    dmi_uuid: None,
+    hostnames: Vec::new(),
+    ip_addresses: Vec::new(),
+    mac_addresses: Vec::new(),
+    cluster_name: None,
+};
+
+impl CompactIdentity {
+    /// Holds `identity` (nothing if it is empty).
+    pub fn new(identity: Identity) -> CompactIdentity {
+        CompactIdentity((!identity.is_empty()).then(|| Box::new(identity)))
+    }
+
+    /// The identity, by value.
+    pub fn into_inner(self) -> Identity {
+        self.0.map(|identity| *identity).unwrap_or_default()
+    }
+
+    /// Normalises the identity (see [`Identity::normalise`]), dropping it if nothing is left.
+    pub fn normalise(&mut self) {
+        if let Some(identity) = &mut self.0 {
+            identity.normalise();
+            if identity.is_empty() {
+                self.0 = None;
             }
         }
     }
 }
 
-/// The standard metrics of a resource; each is absent when no source measures it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Metrics {
-    /// CPU utilisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<MetricValue>,
-    /// Memory usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<MetricValue>,
-    /// Disk/filesystem usage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk: Option<MetricValue>,
-    /// Network receive rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub net_in: Option<MetricValue>,
-    /// Network transmit rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub net_out: Option<MetricValue>,
-    /// Disk read rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk_read: Option<MetricValue>,
-    /// Disk write rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disk_write: Option<MetricValue>,
+impl std::ops::Deref for CompactIdentity {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        self.0.as_deref().unwrap_or(&EMPTY_IDENTITY)
+    }
 }
 
-impl Metrics {
-    /// The JSON member names of the slots, in the order of [`Metrics::slots`].
-    pub(crate) const NAMES: [&'static str; 7] = [
-        "cpu",
-        "memory",
-        "disk",
-        "netIn",
-        "netOut",
-        "diskRead",
-        "diskWrite",
-    ];
-
-    /// Mutable access to every slot, in wire order; lets merge and canonicalisation treat the
-    /// metrics uniformly.
-    pub(crate) fn slots_mut(&mut self) -> [&mut Option<MetricValue>; 7] {
-        [
-            &mut self.cpu,
-            &mut self.memory,
-            &mut self.disk,
-            &mut self.net_in,
-            &mut self.net_out,
-            &mut self.disk_read,
-            &mut self.disk_write,
-        ]
+impl From<Identity> for CompactIdentity {
+    fn from(identity: Identity) -> CompactIdentity {
+        CompactIdentity::new(identity)
     }
+}
 
-    /// Shared access to every slot, in the same order as [`Metrics::slots_mut`].
-    pub(crate) fn slots(&self) -> [&Option<MetricValue>; 7] {
-        [
-            &self.cpu,
-            &self.memory,
-            &self.disk,
-            &self.net_in,
-            &self.net_out,
-            &self.disk_read,
-            &self.disk_write,
-        ]
+impl fmt::Debug for CompactIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
+}
 
-    /// Drops non-finite numbers from every metric.
-    pub(crate) fn canonicalise(&mut self) {
-        for metric in self.slots_mut().into_iter().flatten() {
-            metric.canonicalise();
-        }
+impl Serialize for CompactIdentity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactIdentity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CompactIdentity, D::Error> {
+        Identity::deserialize(deserializer).map(CompactIdentity::new)
     }
 }
 
@@ -183,7 +150,7 @@ pub struct Resource {
     /// Freshness per source.
     pub source_status: SourceStatuses,
     /// Identity, the union over all sources.
-    pub identity: Identity,
+    pub identity: CompactIdentity,
     /// Metrics, each from the best fresh source that has it.
     pub metrics: Metrics,
     /// Id of the containing resource (node of a guest, host of a container, …).
@@ -302,23 +269,28 @@ mod tests {
                 mac_addresses: vec!["aa:bb:cc:dd:ee:01".into()],
                 cluster_name: Some("homelab".into()),
                 ..Identity::default()
-            },
-            metrics: Metrics {
-                cpu: Some(MetricValue {
-                    value: Some(12.5),
-                    percent: Some(12.5),
-                    unit: "percent".into(),
-                    ..MetricValue::default()
-                }),
-                memory: Some(MetricValue {
-                    value: Some(8_589_934_592.0),
-                    used: Some(8_589_934_592),
-                    total: Some(34_359_738_368),
-                    percent: Some(25.0),
-                    unit: "bytes".into(),
-                }),
-                ..Metrics::default()
-            },
+            }
+            .into(),
+            metrics: Metrics::new()
+                .with(
+                    MetricKind::Memory,
+                    Some(MetricValue {
+                        value: Some(8_589_934_592.0),
+                        used: Some(8_589_934_592),
+                        total: Some(34_359_738_368),
+                        percent: Some(25.0),
+                        unit: "bytes".into(),
+                    }),
+                )
+                .with(
+                    MetricKind::Cpu,
+                    Some(MetricValue {
+                        value: Some(12.5),
+                        percent: Some(12.5),
+                        unit: "percent".into(),
+                        ..MetricValue::default()
+                    }),
+                ),
             parent_id: None,
             tags: vec!["prod".into()],
             uptime: Some(86_400),
@@ -379,6 +351,51 @@ mod tests {
         let mut canonical = back.clone();
         canonical.canonicalise();
         assert!(canonical.facets.is_empty(), "null facet pruned");
+    }
+
+    #[test]
+    fn identity_is_held_only_when_it_has_facts() {
+        assert!(std::mem::size_of::<CompactIdentity>() <= 8);
+        let empty = CompactIdentity::new(Identity::default());
+        assert_eq!(empty, CompactIdentity::default());
+        assert!(empty.hostnames.is_empty() && empty.machine_id.is_none());
+        assert_eq!(
+            serde_json::to_value(&empty).expect("serialise"),
+            json!({
+                "hostnames": [], "ipAddresses": [], "macAddresses": []
+            })
+        );
+        let back: CompactIdentity = serde_json::from_value(json!({})).expect("deserialise");
+        assert_eq!(back, empty);
+
+        let identity = Identity {
+            hostnames: vec!["Web.LAN.".into()],
+            ..Identity::default()
+        };
+        let mut compact = CompactIdentity::from(identity.clone());
+        assert_eq!(*compact, identity);
+        assert_eq!(
+            serde_json::to_string(&compact).expect("serialise"),
+            serde_json::to_string(&identity).expect("serialise")
+        );
+        compact.normalise();
+        assert_eq!(compact.hostnames, ["web.lan"]);
+        assert_eq!(
+            format!("{compact:?}"),
+            format!("{:?}", compact.clone().into_inner())
+        );
+
+        let mut blank = CompactIdentity::from(Identity {
+            cluster_name: Some("  ".into()),
+            ..Identity::default()
+        });
+        assert!(blank.cluster_name.is_some());
+        blank.normalise();
+        assert_eq!(
+            blank,
+            CompactIdentity::default(),
+            "nothing left after normalising"
+        );
     }
 
     #[test]

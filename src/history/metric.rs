@@ -151,16 +151,13 @@ pub fn samples_of_parts(
     let storage = resource_type == ResourceType::Storage;
     let disk_metric = if storage { Metric::Usage } else { Metric::Disk };
     let candidates = [
-        (Metric::Cpu, m.cpu.as_ref().and_then(percent_of)),
-        (Metric::Memory, m.memory.as_ref().and_then(percent_of)),
-        (disk_metric, m.disk.as_ref().and_then(percent_of)),
-        (Metric::NetIn, m.net_in.as_ref().and_then(|v| v.value)),
-        (Metric::NetOut, m.net_out.as_ref().and_then(|v| v.value)),
-        (Metric::DiskRead, m.disk_read.as_ref().and_then(|v| v.value)),
-        (
-            Metric::DiskWrite,
-            m.disk_write.as_ref().and_then(|v| v.value),
-        ),
+        (Metric::Cpu, m.cpu().and_then(percent_of)),
+        (Metric::Memory, m.memory().and_then(percent_of)),
+        (disk_metric, m.disk().and_then(percent_of)),
+        (Metric::NetIn, m.net_in().and_then(|v| v.value)),
+        (Metric::NetOut, m.net_out().and_then(|v| v.value)),
+        (Metric::DiskRead, m.disk_read().and_then(|v| v.value)),
+        (Metric::DiskWrite, m.disk_write().and_then(|v| v.value)),
         (Metric::Temperature, temperature),
     ];
     candidates

@@ -859,12 +859,14 @@ mod tests {
                     .expect("ingest");
                 let metrics = &snapshot.records[0].metrics;
                 assert!(
-                    metrics.cpu.is_some() && metrics.memory.is_some() && metrics.disk.is_some()
+                    metrics.cpu().is_some()
+                        && metrics.memory().is_some()
+                        && metrics.disk().is_some()
                 );
                 if tick > 0 {
-                    let rx = metrics.net_in.as_ref().and_then(|m| m.value).expect("rate");
+                    let rx = metrics.net_in().and_then(|m| m.value).expect("rate");
                     assert!(rx > 0.0, "{rx}");
-                    assert!(metrics.disk_write.as_ref().and_then(|m| m.value).is_some());
+                    assert!(metrics.disk_write().and_then(|m| m.value).is_some());
                 }
                 assert!(snapshot.records[0].temperature.is_some());
             }

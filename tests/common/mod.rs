@@ -160,8 +160,8 @@ pub mod ws;
 /// Random source snapshots for driving the registry in tests.
 pub mod gen {
     use pulse::model::{
-        FacetKey, Identity, MetricValue, Metrics, ParentRef, ResourceType, Source, SourceRecord,
-        SourceSnapshot, Status, Timestamp,
+        FacetKey, Identity, MetricKind, MetricValue, Metrics, ParentRef, ResourceType, Source,
+        SourceRecord, SourceSnapshot, Status, Timestamp,
     };
     use rand::rngs::StdRng;
     use rand::Rng;
@@ -205,24 +205,28 @@ pub mod gen {
                 format!("res-{scope_index}-{id}-{}", rng.gen_range(0..3)),
                 STATUSES[rng.gen_range(0..STATUSES.len())],
             );
-            r.metrics = Metrics {
-                cpu: Some(MetricValue {
-                    value: Some(f64::from(rng.gen_range(0..1000)) / 10.0),
-                    unit: "percent".into(),
-                    ..MetricValue::default()
-                }),
-                memory: rng.gen_bool(0.7).then(|| {
-                    let used = rng.gen_range(0..100u64);
-                    MetricValue {
-                        used: Some(used),
-                        total: Some(100),
-                        percent: Some(used as f64),
-                        unit: "bytes".into(),
+            r.metrics = Metrics::new()
+                .with(
+                    MetricKind::Cpu,
+                    Some(MetricValue {
+                        value: Some(f64::from(rng.gen_range(0..1000)) / 10.0),
+                        unit: "percent".into(),
                         ..MetricValue::default()
-                    }
-                }),
-                ..Metrics::default()
-            };
+                    }),
+                )
+                .with(
+                    MetricKind::Memory,
+                    rng.gen_bool(0.7).then(|| {
+                        let used = rng.gen_range(0..100u64);
+                        MetricValue {
+                            used: Some(used),
+                            total: Some(100),
+                            percent: Some(used as f64),
+                            unit: "bytes".into(),
+                            ..MetricValue::default()
+                        }
+                    }),
+                );
             r.tags = (0..rng.gen_range(0..3))
                 .map(|t| format!("tag{t}"))
                 .collect();

@@ -68,13 +68,13 @@ pub(crate) fn evaluate(entry: &mut ResourceAlerts, obs: &Observation, fx: &mut E
 pub(crate) fn read(resource: &Resource, kind: MetricKind) -> Option<f64> {
     let metrics = &resource.metrics;
     let value = match kind {
-        MetricKind::Cpu => percent(metrics.cpu.as_ref()?),
-        MetricKind::Memory => percent(metrics.memory.as_ref()?),
-        MetricKind::Disk | MetricKind::Usage => percent(metrics.disk.as_ref()?),
-        MetricKind::DiskRead => rate(metrics.disk_read.as_ref()?),
-        MetricKind::DiskWrite => rate(metrics.disk_write.as_ref()?),
-        MetricKind::NetworkIn => rate(metrics.net_in.as_ref()?),
-        MetricKind::NetworkOut => rate(metrics.net_out.as_ref()?),
+        MetricKind::Cpu => percent(metrics.cpu()?),
+        MetricKind::Memory => percent(metrics.memory()?),
+        MetricKind::Disk | MetricKind::Usage => percent(metrics.disk()?),
+        MetricKind::DiskRead => rate(metrics.disk_read()?),
+        MetricKind::DiskWrite => rate(metrics.disk_write()?),
+        MetricKind::NetworkIn => rate(metrics.net_in()?),
+        MetricKind::NetworkOut => rate(metrics.net_out()?),
         MetricKind::Temperature => resource.temperature.or_else(|| {
             let disk = facet::object(resource, "physicalDisk")?;
             facet::number(disk, &["temperature"])

@@ -4,8 +4,8 @@ use pulse_alerts::{
     AlertConfig, AlertEvent, AlertState, NativeAlert, NotifyKind, Signal, SuppressReason,
 };
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, SourceState, SourceStatusEntry,
-    Status, Timestamp,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, SourceState,
+    SourceStatusEntry, Status, Timestamp,
 };
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ pub fn resource(id: &str, resource_type: ResourceType) -> Resource {
         updated_at: t(0),
         sources: vec![Source::Proxmox],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: CompactIdentity::default(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),
@@ -51,7 +51,7 @@ pub fn pct(value: f64) -> MetricValue {
 /// A VM with the given CPU percent.
 pub fn vm_cpu(id: &str, cpu: f64) -> Resource {
     let mut r = resource(id, ResourceType::Vm);
-    r.metrics.cpu = Some(pct(cpu));
+    r.metrics.set(MetricKind::Cpu, Some(pct(cpu)));
     r
 }
 

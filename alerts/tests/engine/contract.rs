@@ -4,7 +4,7 @@ use pulse_alerts::{
     apply_config, AlertConfig, AlertEvent, AlertState, NotifyKind, ResourceOverride, Signal,
     SuppressReason, Threshold, Weekday,
 };
-use pulse_model::ResourceType;
+use pulse_model::{MetricKind, ResourceType};
 
 use crate::common::*;
 
@@ -25,7 +25,7 @@ fn loud(events: &[AlertEvent]) -> Vec<&AlertEvent> {
 fn saving_config_emits_no_event() {
     let mut engine = Engine::new(instant());
     let mut vm3 = resource("vm-3", ResourceType::Vm);
-    vm3.metrics.memory = Some(pct(95.0));
+    vm3.metrics.set(MetricKind::Memory, Some(pct(95.0)));
     engine.observe(vm_cpu("vm-1", 85.0), 0);
     engine.observe(vm_cpu("vm-2", 82.0), 0);
     engine.observe(vm3.clone(), 0);

@@ -4,7 +4,7 @@ use pulse_alerts::{
     AlertConfig, AlertEvent, AlertLevel, NotifyKind, ResourceOverride, Signal, Threshold,
     ThresholdSet,
 };
-use pulse_model::{MetricValue, ResourceType, Source, SourceState, Status};
+use pulse_model::{MetricKind, MetricValue, ResourceType, Source, SourceState, Status};
 use serde_json::json;
 
 use crate::common::*;
@@ -53,7 +53,7 @@ mod metric {
             .insert("memory".into(), 0);
         let mut engine = Engine::new(config);
         let mut r = vm_cpu("vm-1", 85.0);
-        r.metrics.memory = Some(pct(90.0));
+        r.metrics.set(MetricKind::Memory, Some(pct(90.0)));
         let events = engine.observe(r, 0);
         assert_eq!(fired(&events), vec!["vm-1-memory"]);
         assert!(fired(&engine.tick(59)).is_empty());
@@ -134,7 +134,7 @@ mod metric {
         let mut engine = Engine::new(instant());
         engine.observe(vm_cpu("vm-1", 85.0), 0);
         let mut without = vm_cpu("vm-1", 0.0);
-        without.metrics.cpu = None;
+        without.metrics.set(MetricKind::Cpu, None);
         assert!(engine.observe(without.clone(), 10).is_empty());
         assert_eq!(engine.active(), vec!["vm-1-cpu"]);
         let events = engine.observe(with_status(without, Status::Offline), 20);
@@ -149,23 +149,29 @@ mod metric {
         }
         let mut engine = Engine::new(config);
         let mut r = resource("vm-1", ResourceType::Vm);
-        r.metrics.net_in = Some(MetricValue {
-            value: Some(150.0 * 1_048_576.0),
-            unit: "bytes/s".into(),
-            ..MetricValue::default()
-        });
-        r.metrics.memory = Some(MetricValue {
-            used: Some(90),
-            total: Some(100),
-            unit: "bytes".into(),
-            ..MetricValue::default()
-        });
+        r.metrics.set(
+            MetricKind::NetIn,
+            Some(MetricValue {
+                value: Some(150.0 * 1_048_576.0),
+                unit: "bytes/s".into(),
+                ..MetricValue::default()
+            }),
+        );
+        r.metrics.set(
+            MetricKind::Memory,
+            Some(MetricValue {
+                used: Some(90),
+                total: Some(100),
+                unit: "bytes".into(),
+                ..MetricValue::default()
+            }),
+        );
         let mut events = engine.observe(r, 0);
         let mut node = resource("agent-1", ResourceType::Agent);
         node.temperature = Some(81.0);
         events.extend(engine.observe(node, 0));
         let mut pool = resource("storage-1", ResourceType::Storage);
-        pool.metrics.disk = Some(pct(86.0));
+        pool.metrics.set(MetricKind::Disk, Some(pct(86.0)));
         events.extend(engine.observe(pool, 0));
         let mut ids = fired(&events);
         ids.sort();
@@ -219,10 +225,10 @@ mod metric {
         );
         let mut engine = Engine::new(config);
         let mut r = vm_cpu("vm-1", 90.0);
-        r.metrics.memory = Some(pct(99.0));
+        r.metrics.set(MetricKind::Memory, Some(pct(99.0)));
         assert!(engine.observe(r, 0).is_empty());
         let mut other = vm_cpu("vm-2", 90.0);
-        other.metrics.memory = Some(pct(99.0));
+        other.metrics.set(MetricKind::Memory, Some(pct(99.0)));
         assert_eq!(fired(&engine.observe(other, 0)).len(), 2);
         let events = engine.observe(vm_cpu("vm-1", 96.0), 10);
         assert_eq!(fired(&events), vec!["vm-1-cpu"]);

@@ -237,7 +237,7 @@ impl RegistryState {
         let mut added: Vec<(Arc<str>, SlotId)> = Vec::new();
         // One pass: a record with a previous contribution is fingerprinted and, when unchanged,
         // released at once, while it is still in cache. Records are worked on in place (moving
-        // one out copies a kilobyte).
+        // one out copies 416 bytes).
         for (index, record) in records.iter_mut().enumerate() {
             let plan = &plans[index];
             let (previous, content) = match &plan.home {

@@ -8,7 +8,7 @@ use crate::diff::apply_diff;
 use crate::json::{has_no_null_members, to_json};
 use crate::names::{FacetKey, ResourceType, Status};
 use crate::testgen;
-use crate::types::MetricValue;
+use crate::types::{MetricKind, MetricValue};
 
 const T0: Timestamp = Timestamp::from_millis(1_800_000_000_000);
 
@@ -76,7 +76,7 @@ fn pve_cluster(seconds: u64) -> SourceSnapshot {
     let mut vm = record("c1-100", ResourceType::Vm, "web");
     vm.guest_key = Some("pve1:100".into());
     vm.parent = Some(ParentRef::SourceId("c1-pve1".into()));
-    vm.metrics.cpu = cpu(12.5);
+    vm.metrics.set(MetricKind::Cpu, cpu(12.5));
     vm.tags = vec!["prod".into()];
     snap(Source::Proxmox, "pve:c1", seconds, vec![vm, node])
 }
@@ -192,7 +192,7 @@ fn many_ingests_coalesce_into_one_diff() {
     let mut client = BTreeMap::new();
     for step in 0..5 {
         let mut s = pve_cluster(step * 10);
-        s.records[0].metrics.cpu = cpu(step as f64);
+        s.records[0].metrics.set(MetricKind::Cpu, cpu(step as f64));
         registry.ingest(s, at(step * 10));
     }
     let diff = registry.take_diff();
@@ -226,15 +226,15 @@ fn duplicate_source_ids_keep_the_last() {
 fn host_agent_and_proxmox_node_merge_by_machine_id() {
     let mut registry = RegistryState::new();
     let mut node = host("c1-pve1", "pve1", Some("M1"));
-    node.metrics.cpu = cpu(10.0);
-    node.metrics.memory = cpu(40.0);
+    node.metrics.set(MetricKind::Cpu, cpu(10.0));
+    node.metrics.set(MetricKind::Memory, cpu(40.0));
     node.identity.hostnames = vec!["pve1.lan".into()];
     node.tags = vec!["b".into()];
     node.facets
         .insert(FacetKey::Proxmox, json!({"node": "pve1"}));
     registry.ingest(snap(Source::Proxmox, "pve:c1", 0, vec![node]), at(0));
     let mut agent = host("agent-7", "pve1-agent", Some("m1"));
-    agent.metrics.cpu = cpu(11.0);
+    agent.metrics.set(MetricKind::Cpu, cpu(11.0));
     agent.identity.ip_addresses = vec!["10.0.0.5".into()];
     agent.tags = vec!["a".into(), "b".into()];
     agent
@@ -249,10 +249,14 @@ fn host_agent_and_proxmox_node_merge_by_machine_id() {
         merged.name, "pve1-agent",
         "agent outranks proxmox for names"
     );
-    assert_eq!(merged.metrics.cpu, cpu(11.0), "agent metrics win on hosts");
     assert_eq!(
-        merged.metrics.memory,
-        cpu(40.0),
+        merged.metrics.cpu(),
+        cpu(11.0).as_ref(),
+        "agent metrics win on hosts"
+    );
+    assert_eq!(
+        merged.metrics.memory(),
+        cpu(40.0).as_ref(),
         "missing metrics come from the next source"
     );
     assert_eq!(merged.tags, ["a", "b"]);
@@ -368,20 +372,24 @@ fn guest_metrics_prefer_the_platform_over_the_agent() {
     let mut registry = RegistryState::new();
     let mut pve = record("c1-100", ResourceType::Vm, "web");
     pve.guest_key = Some("pve1:100".into());
-    pve.metrics.cpu = cpu(30.0);
+    pve.metrics.set(MetricKind::Cpu, cpu(30.0));
     pve.status = Status::Online;
     let mut agent = record("agent-vm", ResourceType::Vm, "web.lan");
     agent.guest_key = Some("pve1:100".into());
-    agent.metrics.cpu = cpu(31.0);
-    agent.metrics.disk = cpu(50.0);
+    agent.metrics.set(MetricKind::Cpu, cpu(31.0));
+    agent.metrics.set(MetricKind::Disk, cpu(50.0));
     agent.status = Status::Warning;
     registry.ingest(snap(Source::Proxmox, "pve:c1", 0, vec![pve]), at(0));
     registry.ingest(snap(Source::Agent, "agent:vm", 0, vec![agent]), at(0));
     let vm = only(&registry);
-    assert_eq!(vm.metrics.cpu, cpu(30.0), "platform metrics win on guests");
     assert_eq!(
-        vm.metrics.disk,
-        cpu(50.0),
+        vm.metrics.cpu(),
+        cpu(30.0).as_ref(),
+        "platform metrics win on guests"
+    );
+    assert_eq!(
+        vm.metrics.disk(),
+        cpu(50.0).as_ref(),
         "agent fills what the platform lacks"
     );
     assert_eq!(vm.name, "web.lan", "agent still wins names");
@@ -393,7 +401,7 @@ fn stale_source_turns_online_into_warning_then_offline() {
     let mut registry = RegistryState::new();
     let mut agent = host("a1", "h", Some("m1"));
     agent.offline_after_ms = Some(300_000);
-    agent.metrics.cpu = cpu(5.0);
+    agent.metrics.set(MetricKind::Cpu, cpu(5.0));
     registry.ingest(snap(Source::Agent, "agent:1", 0, vec![agent]), at(0));
     registry.take_diff();
 
@@ -404,8 +412,8 @@ fn stale_source_turns_online_into_warning_then_offline() {
     assert_eq!(r.status, Status::Warning);
     assert_eq!(r.source_status[&Source::Agent].status, SourceState::Stale);
     assert_eq!(
-        r.metrics.cpu,
-        cpu(5.0),
+        r.metrics.cpu(),
+        cpu(5.0).as_ref(),
         "stale metrics are kept when nothing is fresher"
     );
     assert_eq!(r.updated_at, at(61));
@@ -424,7 +432,7 @@ fn stale_source_turns_online_into_warning_then_offline() {
     let r = only(&registry);
     assert_eq!(r.status, Status::Offline);
     assert_eq!(r.source_status[&Source::Agent].status, SourceState::Offline);
-    assert_eq!(r.metrics.cpu, None, "offline sources supply no metrics");
+    assert_eq!(r.metrics.cpu(), None, "offline sources supply no metrics");
 
     // A fresh report brings it back.
     let agent = host("a1", "h", Some("m1"));
@@ -449,20 +457,24 @@ fn stale_source_keeps_a_non_online_status() {
 fn fresh_lower_priority_source_wins_over_stale_agent() {
     let mut registry = RegistryState::new();
     let mut node = host("n1", "pve1", Some("m1"));
-    node.metrics.cpu = cpu(10.0);
+    node.metrics.set(MetricKind::Cpu, cpu(10.0));
     node.status = Status::Online;
     let mut agent = host("a1", "pve1-agent", Some("m1"));
-    agent.metrics.cpu = cpu(90.0);
+    agent.metrics.set(MetricKind::Cpu, cpu(90.0));
     agent.status = Status::Warning;
     registry.ingest(snap(Source::Agent, "agent:1", 0, vec![agent]), at(0));
     registry.ingest(snap(Source::Proxmox, "pve:a", 0, vec![node.clone()]), at(0));
     assert_eq!(only(&registry).status, Status::Warning);
-    assert_eq!(only(&registry).metrics.cpu, cpu(90.0));
+    assert_eq!(only(&registry).metrics.cpu(), cpu(90.0).as_ref());
 
     registry.ingest(snap(Source::Proxmox, "pve:a", 50, vec![node]), at(61));
     let r = only(&registry);
     assert_eq!(r.status, Status::Online, "the fresh proxmox view decides");
-    assert_eq!(r.metrics.cpu, cpu(10.0), "stale sources don't win metrics");
+    assert_eq!(
+        r.metrics.cpu(),
+        cpu(10.0).as_ref(),
+        "stale sources don't win metrics"
+    );
     assert_eq!(r.name, "pve1", "the fresh source names it");
     assert_eq!(r.source_status[&Source::Agent].status, SourceState::Stale);
     assert_eq!(
@@ -793,7 +805,7 @@ proptest! {
                     snapshot.observed_at = now;
                     if let Some((index, value)) = tweak {
                         if let Some(record) = snapshot.records.get_mut(index) {
-                            record.metrics.cpu = cpu(value);
+                            record.metrics.set(MetricKind::Cpu, cpu(value));
                         }
                     }
                     last.insert(scope, snapshot.clone());

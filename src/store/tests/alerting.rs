@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use pulse_alerts::{AlertConfig, AlertEvent, AlertState, Signal};
 use pulse_model::{
-    Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    CompactIdentity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
+    Timestamp,
 };
 
 use crate::notify::queue::{AttemptFailure, FailureClass};
@@ -22,16 +23,16 @@ fn vm(id: &str, cpu: f64) -> Resource {
         updated_at: Timestamp::from_millis(1_000),
         sources: vec![Source::Proxmox],
         source_status: Default::default(),
-        identity: Identity::default(),
-        metrics: Metrics {
-            cpu: Some(MetricValue {
+        identity: CompactIdentity::default(),
+        metrics: Metrics::new().with(
+            MetricKind::Cpu,
+            Some(MetricValue {
                 value: Some(cpu),
                 percent: Some(cpu),
                 unit: "percent".into(),
                 ..MetricValue::default()
             }),
-            ..Metrics::default()
-        },
+        ),
         parent_id: None,
         tags: Vec::new(),
         uptime: None,

@@ -15,7 +15,9 @@
 //! that number as `value` and sets `percent` to the share of the host (`value / totalCpu`,
 //! clamped to 100) so it compares with every other CPU percentage.
 
-use pulse_model::{FacetKey, Identity, Metrics, ParentRef, ResourceType, SourceRecord, Status};
+use pulse_model::{
+    FacetKey, Identity, MetricKind, Metrics, ParentRef, ResourceType, SourceRecord, Status,
+};
 use pulse_model::{MetricValue, Timestamp};
 use serde_json::{json, Map, Value};
 
@@ -83,13 +85,17 @@ fn host_record(report: &DockerReport, agent_id: &str) -> SourceRecord {
     record.identity = identity;
     let memory = &host.memory;
     let total_memory = memory.total_bytes.or(host.total_memory_bytes).map(|b| b.0);
-    record.metrics = Metrics {
-        cpu: host.cpu_usage_percent.map(|p| percent_metric(p.0)),
-        memory: memory
-            .used_bytes
-            .map(|used| bytes_metric(used.0, total_memory)),
-        ..Metrics::default()
-    };
+    record.metrics = Metrics::new()
+        .with(
+            MetricKind::Cpu,
+            host.cpu_usage_percent.map(|p| percent_metric(p.0)),
+        )
+        .with(
+            MetricKind::Memory,
+            memory
+                .used_bytes
+                .map(|used| bytes_metric(used.0, total_memory)),
+        );
     record.uptime = host.uptime_seconds;
     let running = report
         .containers
@@ -203,15 +209,25 @@ fn container_metrics(
         .memory_usage_bytes
         .map(|used| bytes_metric(used.0, limit));
     let block = container.block_io.as_ref();
-    Metrics {
-        cpu,
-        memory,
-        disk: None,
-        net_in: rate("net:rx", container.network_rx_bytes.map(|b| b.0)),
-        net_out: rate("net:tx", container.network_tx_bytes.map(|b| b.0)),
-        disk_read: rate("io:read", block.and_then(|b| b.read_bytes).map(|b| b.0)),
-        disk_write: rate("io:write", block.and_then(|b| b.write_bytes).map(|b| b.0)),
-    }
+    Metrics::new()
+        .with(MetricKind::Cpu, cpu)
+        .with(MetricKind::Memory, memory)
+        .with(
+            MetricKind::NetIn,
+            rate("net:rx", container.network_rx_bytes.map(|b| b.0)),
+        )
+        .with(
+            MetricKind::NetOut,
+            rate("net:tx", container.network_tx_bytes.map(|b| b.0)),
+        )
+        .with(
+            MetricKind::DiskRead,
+            rate("io:read", block.and_then(|b| b.read_bytes).map(|b| b.0)),
+        )
+        .with(
+            MetricKind::DiskWrite,
+            rate("io:write", block.and_then(|b| b.write_bytes).map(|b| b.0)),
+        )
 }
 
 /// The `docker` facet of a container.

@@ -14,7 +14,8 @@
 use std::collections::HashSet;
 
 use pulse_model::{
-    FacetKey, Identity, MetricValue, Metrics, ResourceType, SourceRecord, Status, Timestamp,
+    FacetKey, Identity, MetricKind, MetricValue, Metrics, ResourceType, SourceRecord, Status,
+    Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -126,18 +127,20 @@ fn metrics(
     };
     let (net_in, net_out) = network_rates(&report.network, agent_id, rates, now);
     let (disk_read, disk_write) = disk_rates(&report.disk_io, agent_id, rates, now);
-    Metrics {
-        cpu: report
-            .metrics
-            .cpu_usage_percent
-            .map(|p| percent_metric(p.0)),
-        memory,
-        disk: disk_usage(&report.disks),
-        net_in: net_in.map(rate_metric),
-        net_out: net_out.map(rate_metric),
-        disk_read: disk_read.map(rate_metric),
-        disk_write: disk_write.map(rate_metric),
-    }
+    Metrics::new()
+        .with(
+            MetricKind::Cpu,
+            report
+                .metrics
+                .cpu_usage_percent
+                .map(|p| percent_metric(p.0)),
+        )
+        .with(MetricKind::Memory, memory)
+        .with(MetricKind::Disk, disk_usage(&report.disks))
+        .with(MetricKind::NetIn, net_in.map(rate_metric))
+        .with(MetricKind::NetOut, net_out.map(rate_metric))
+        .with(MetricKind::DiskRead, disk_read.map(rate_metric))
+        .with(MetricKind::DiskWrite, disk_write.map(rate_metric))
 }
 
 /// Used and total bytes over the real filesystems (see the module docs).

@@ -21,8 +21,8 @@
 use std::collections::HashMap;
 
 use pulse_model::{
-    FacetKey, Identity, MetricValue, Metrics, ParentRef, ResourceType, SourceRecord, Status,
-    Timestamp,
+    FacetKey, Identity, MetricKind, MetricValue, Metrics, ParentRef, ResourceType, SourceRecord,
+    Status, Timestamp,
 };
 use serde_json::json;
 
@@ -104,11 +104,12 @@ fn cluster_record(report: &KubernetesReport, cluster_id: &str) -> SourceRecord {
         let cores = sum(&|n| n.capacity.cpu_cores);
         let used = sum(&|n| n.usage.as_ref().and_then(|u| u.memory_bytes).map(|b| b.0));
         let total = sum(&|n| n.capacity.memory_bytes.map(|b| b.0));
-        record.metrics = Metrics {
-            cpu: (cores > 0).then(|| cpu_share(milli, cores)),
-            memory: Some(bytes_metric(used, Some(total))),
-            ..Metrics::default()
-        };
+        record.metrics = Metrics::new()
+            .with(
+                MetricKind::Cpu,
+                (cores > 0).then(|| cpu_share(milli, cores)),
+            )
+            .with(MetricKind::Memory, Some(bytes_metric(used, Some(total))));
     }
     let ready = report
         .nodes
@@ -157,16 +158,20 @@ fn node_record(node: &K8sNode, cluster_id: &str) -> SourceRecord {
         ..Identity::default()
     };
     if let Some(usage) = &node.usage {
-        record.metrics = Metrics {
-            cpu: usage
-                .cpu_milli_cores
-                .zip(node.capacity.cpu_cores.filter(|&c| c > 0))
-                .map(|(milli, cores)| cpu_share(milli, cores)),
-            memory: usage
-                .memory_bytes
-                .map(|used| bytes_metric(used.0, node.capacity.memory_bytes.map(|b| b.0))),
-            ..Metrics::default()
-        };
+        record.metrics = Metrics::new()
+            .with(
+                MetricKind::Cpu,
+                usage
+                    .cpu_milli_cores
+                    .zip(node.capacity.cpu_cores.filter(|&c| c > 0))
+                    .map(|(milli, cores)| cpu_share(milli, cores)),
+            )
+            .with(
+                MetricKind::Memory,
+                usage
+                    .memory_bytes
+                    .map(|used| bytes_metric(used.0, node.capacity.memory_bytes.map(|b| b.0))),
+            );
     }
     let resources = |r: &crate::sources::agent::wire::NodeResources| {
         facet(json!({
@@ -225,19 +230,32 @@ fn pod_record(
                 .map(rate_metric)
         };
         let cores = node.and_then(|n| n.capacity.cpu_cores).filter(|&c| c > 0);
-        record.metrics = Metrics {
-            cpu: usage
-                .cpu_milli_cores
-                .zip(cores)
-                .map(|(milli, cores)| cpu_share(milli, cores)),
-            memory: usage.memory_bytes.map(|used| bytes_metric(used.0, None)),
-            disk: usage.ephemeral_storage_used_bytes.map(|used| {
-                bytes_metric(used.0, usage.ephemeral_storage_capacity_bytes.map(|b| b.0))
-            }),
-            net_in: rate("net:rx", usage.network_rx_bytes.map(|b| b.0)),
-            net_out: rate("net:tx", usage.network_tx_bytes.map(|b| b.0)),
-            ..Metrics::default()
-        };
+        record.metrics = Metrics::new()
+            .with(
+                MetricKind::Cpu,
+                usage
+                    .cpu_milli_cores
+                    .zip(cores)
+                    .map(|(milli, cores)| cpu_share(milli, cores)),
+            )
+            .with(
+                MetricKind::Memory,
+                usage.memory_bytes.map(|used| bytes_metric(used.0, None)),
+            )
+            .with(
+                MetricKind::Disk,
+                usage.ephemeral_storage_used_bytes.map(|used| {
+                    bytes_metric(used.0, usage.ephemeral_storage_capacity_bytes.map(|b| b.0))
+                }),
+            )
+            .with(
+                MetricKind::NetIn,
+                rate("net:rx", usage.network_rx_bytes.map(|b| b.0)),
+            )
+            .with(
+                MetricKind::NetOut,
+                rate("net:tx", usage.network_tx_bytes.map(|b| b.0)),
+            );
     }
     let containers: Vec<serde_json::Value> = pod
         .containers

@@ -84,14 +84,14 @@ fn host_report_becomes_one_agent_record() {
     );
     assert_eq!(r.parent, None);
 
-    let cpu = r.metrics.cpu.as_ref().expect("cpu");
+    let cpu = r.metrics.cpu().expect("cpu");
     assert_eq!((cpu.percent, &*cpu.unit), (Some(12.5), "percent"));
-    let memory = r.metrics.memory.as_ref().expect("memory");
+    let memory = r.metrics.memory().expect("memory");
     assert_eq!(
         (memory.used, memory.total, memory.percent),
         (Some(8_589_934_592), Some(34_359_738_368), Some(25.0))
     );
-    let disk = r.metrics.disk.as_ref().expect("disk");
+    let disk = r.metrics.disk().expect("disk");
     assert_eq!(
         disk.used,
         Some(40_000_000_000 + 10_000_000 + 1_000_000_000_000),
@@ -102,7 +102,7 @@ fn host_report_becomes_one_agent_record() {
         Some(100_000_000_000 + 1_000_000_000 + 4_000_000_000_000)
     );
     assert!(
-        r.metrics.net_in.is_none() && r.metrics.disk_read.is_none(),
+        r.metrics.net_in().is_none() && r.metrics.disk_read().is_none(),
         "no rate on first report"
     );
 
@@ -142,29 +142,25 @@ fn rates_come_from_two_reports_and_resets_give_none() {
         .expect("second");
     let m = &second.records[0].metrics;
     // Only vmbr0 counts (lo and the veth are virtual): 3 MB in 30 s.
-    assert_eq!(m.net_in.as_ref().and_then(|v| v.value), Some(100_000.0));
-    assert_eq!(m.net_out.as_ref().map(|v| &*v.unit), Some("bytes/s"));
+    assert_eq!(m.net_in().and_then(|v| v.value), Some(100_000.0));
+    assert_eq!(m.net_out().map(|v| &*v.unit), Some("bytes/s"));
     // nvme0n1 and sda count, loop0 does not.
-    assert_eq!(m.disk_read.as_ref().and_then(|v| v.value), Some(200_000.0));
-    assert_eq!(m.disk_write.as_ref().and_then(|v| v.value), Some(200_000.0));
+    assert_eq!(m.disk_read().and_then(|v| v.value), Some(200_000.0));
+    assert_eq!(m.disk_write().and_then(|v| v.value), Some(200_000.0));
 
     let (reset, _) = ingest
         .host(host_with_counters(10, true), t(60))
         .expect("reset");
     let m = &reset.records[0].metrics;
     assert!(
-        m.net_in.is_none() && m.disk_read.is_none(),
+        m.net_in().is_none() && m.disk_read().is_none(),
         "reset: no rate, no negative"
     );
     let (after, _) = ingest
         .host(host_with_counters(3_010, true), t(90))
         .expect("after");
     assert_eq!(
-        after.records[0]
-            .metrics
-            .net_in
-            .as_ref()
-            .and_then(|v| v.value),
+        after.records[0].metrics.net_in().and_then(|v| v.value),
         Some(100.0)
     );
     assert!(ingest.tracked_counters() >= 6);
@@ -222,10 +218,7 @@ fn docker_report_maps_host_containers_and_services() {
     assert_eq!(host.identity.machine_id.as_deref(), Some(agent));
     assert_eq!(host.identity.hostnames, ["docker1"]);
     assert_eq!(host.identity.ip_addresses, ["10.0.0.5"]);
-    assert_eq!(
-        host.metrics.memory.as_ref().and_then(|m| m.percent),
-        Some(50.0)
-    );
+    assert_eq!(host.metrics.memory().and_then(|m| m.percent), Some(50.0));
     assert_eq!(host.facets[&FacetKey::Docker]["runningContainers"], 3);
     assert_eq!(
         host.facets[&FacetKey::Docker]["swarm"]["nodeRole"],
@@ -255,13 +248,13 @@ fn docker_report_maps_host_containers_and_services() {
     }
 
     let web = by_id(&snapshot, &format!("{agent}:aaaaaaaaaaaa1111"));
-    let cpu = web.metrics.cpu.as_ref().expect("cpu");
+    let cpu = web.metrics.cpu().expect("cpu");
     assert_eq!(
         (cpu.value, cpu.percent),
         (Some(200.0), Some(25.0)),
         "two of eight cores"
     );
-    let memory = web.metrics.memory.as_ref().expect("memory");
+    let memory = web.metrics.memory().expect("memory");
     assert_eq!(
         (memory.used, memory.total),
         (Some(104_857_600), Some(1_073_741_824))
@@ -275,7 +268,7 @@ fn docker_report_maps_host_containers_and_services() {
     assert!(facet.get("finishedAt").is_none(), "Go zero time is absent");
 
     let api = by_id(&snapshot, &format!("{agent}:bbbbbbbbbbbb2222"));
-    let memory = api.metrics.memory.as_ref().expect("memory");
+    let memory = api.metrics.memory().expect("memory");
     assert_eq!(
         (memory.total, memory.percent),
         (None, None),
@@ -328,18 +321,12 @@ fn docker_rates_follow_container_counters() {
     ingest.docker(report(1_000), t(0)).expect("first");
     let (snapshot, _) = ingest.docker(report(11_000), t(10)).expect("second");
     let c = by_id(&snapshot, "d:c1");
-    assert_eq!(
-        c.metrics.net_in.as_ref().and_then(|m| m.value),
-        Some(1_000.0)
-    );
-    assert_eq!(
-        c.metrics.disk_read.as_ref().and_then(|m| m.value),
-        Some(1_000.0)
-    );
+    assert_eq!(c.metrics.net_in().and_then(|m| m.value), Some(1_000.0));
+    assert_eq!(c.metrics.disk_read().and_then(|m| m.value), Some(1_000.0));
     let (snapshot, _) = ingest
         .docker(report(5), t(20))
         .expect("restarted container");
-    assert!(by_id(&snapshot, "d:c1").metrics.net_in.is_none());
+    assert!(by_id(&snapshot, "d:c1").metrics.net_in().is_none());
 }
 
 #[test]
@@ -397,14 +384,8 @@ fn kubernetes_report_maps_cluster_nodes_pods_deployments() {
         (ResourceType::K8sNode, Status::Online)
     );
     assert_eq!(node_a.parent, Some(ParentRef::SourceId("c-7f3a".into())));
-    assert_eq!(
-        node_a.metrics.cpu.as_ref().and_then(|m| m.percent),
-        Some(25.0)
-    );
-    assert_eq!(
-        node_a.metrics.memory.as_ref().and_then(|m| m.percent),
-        Some(25.0)
-    );
+    assert_eq!(node_a.metrics.cpu().and_then(|m| m.percent), Some(25.0));
+    assert_eq!(node_a.metrics.memory().and_then(|m| m.percent), Some(25.0));
     assert_eq!(
         by_id(&snapshot, "c-7f3a:node:node-b").status,
         Status::Offline
@@ -433,7 +414,7 @@ fn kubernetes_report_maps_cluster_nodes_pods_deployments() {
     }
     let web = by_id(&snapshot, "c-7f3a:pod:default/web-7d9f-abc");
     assert_eq!(
-        web.metrics.cpu.as_ref().and_then(|m| m.percent),
+        web.metrics.cpu().and_then(|m| m.percent),
         Some(5.0),
         "200m of 4 cores"
     );

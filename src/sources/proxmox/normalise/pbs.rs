@@ -8,7 +8,8 @@
 //! `warning` so they are visible without opening it.
 
 use pulse_model::{
-    FacetKey, ParentRef, ResourceType, Source, SourceRecord, SourceSnapshot, Status, Timestamp,
+    FacetKey, MetricKind, ParentRef, ResourceType, Source, SourceRecord, SourceSnapshot, Status,
+    Timestamp,
 };
 use serde_json::json;
 
@@ -24,9 +25,17 @@ pub fn normalise_pbs(poll: &PbsPoll, instance: &str, now: Timestamp) -> SourceSn
     let mut records = Vec::with_capacity(poll.datastores.len() + 1);
     let mut server = SourceRecord::new(instance, ResourceType::Pbs, instance, Status::Online);
     if let Some(node) = &poll.node {
-        server.metrics.cpu = node.cpu.and_then(cpu_metric);
-        server.metrics.memory = usage_metric(node.memory.used, node.memory.total);
-        server.metrics.disk = usage_metric(node.root.used, node.root.total);
+        server
+            .metrics
+            .set(MetricKind::Cpu, node.cpu.and_then(cpu_metric));
+        server.metrics.set(
+            MetricKind::Memory,
+            usage_metric(node.memory.used, node.memory.total),
+        );
+        server.metrics.set(
+            MetricKind::Disk,
+            usage_metric(node.root.used, node.root.total),
+        );
         server.uptime = node.uptime;
     }
     let jobs = poll.jobs.as_deref().unwrap_or(&[]);
@@ -111,7 +120,10 @@ fn datastore_record(
     record.parent = Some(ParentRef::SourceId(instance.to_owned()));
     record.error = datastore.error.clone();
     let usage = datastore.status.as_ref();
-    record.metrics.disk = usage.and_then(|s| usage_metric(s.used, s.total));
+    record.metrics.set(
+        MetricKind::Disk,
+        usage.and_then(|s| usage_metric(s.used, s.total)),
+    );
     let time = |t: Option<i64>| {
         t.filter(|&t| t > 0)
             .map(|t| Timestamp::from_millis(t.saturating_mul(1000)).to_string())
@@ -124,7 +136,7 @@ fn datastore_record(
             "datastore": datastore.store,
             "comment": datastore.comment,
             "status": if usage.is_some() { "available" } else { "unavailable" },
-            "usagePercent": record.metrics.disk.as_ref().and_then(|d| d.percent),
+            "usagePercent": record.metrics.disk().and_then(|d| d.percent),
             "dedupFactor": usage.and_then(|s| s.dedup_factor()),
             "namespaces": inventory.then(|| datastore.namespaces.iter().map(|n| n.ns.as_str()).collect::<Vec<_>>()),
             "groupCount": inventory.then_some(group_count),

@@ -26,8 +26,8 @@
 use std::collections::{HashMap, HashSet};
 
 use pulse_model::{
-    FacetKey, Identity, Metrics, ParentRef, ResourceType, Source, SourceRecord, SourceSnapshot,
-    Status, Timestamp,
+    FacetKey, Identity, MetricKind, Metrics, ParentRef, ResourceType, Source, SourceRecord,
+    SourceSnapshot, Status, Timestamp,
 };
 use serde_json::{json, Value};
 
@@ -235,15 +235,24 @@ impl PveNormaliser {
         let node_id = self.node_id(name);
         let mut record = self.node_base(poll, node, Status::Online);
         let status = node.status.as_ref();
-        record.metrics.cpu = status
-            .and_then(|s| s.cpu)
-            .or(node.entry.cpu)
-            .and_then(cpu_metric);
+        record.metrics.set(
+            MetricKind::Cpu,
+            status
+                .and_then(|s| s.cpu)
+                .or(node.entry.cpu)
+                .and_then(cpu_metric),
+        );
         let memory = node_memory(status, node.rrd.as_ref(), &node.entry);
-        record.metrics.memory = memory.map(|m| bytes_metric(m.used, Some(m.total)));
-        record.metrics.disk = status
-            .and_then(|s| usage_metric(s.rootfs.used, s.rootfs.total))
-            .or_else(|| usage_metric(node.entry.disk, node.entry.maxdisk));
+        record.metrics.set(
+            MetricKind::Memory,
+            memory.map(|m| bytes_metric(m.used, Some(m.total))),
+        );
+        record.metrics.set(
+            MetricKind::Disk,
+            status
+                .and_then(|s| usage_metric(s.rootfs.used, s.rootfs.total))
+                .or_else(|| usage_metric(node.entry.disk, node.entry.maxdisk)),
+        );
         record.uptime = status.and_then(|s| s.uptime).or(node.entry.uptime);
         if let (Some(facet), Some(memory)) = (record.facets.get_mut(&FacetKey::Proxmox), memory) {
             facet["memorySource"] = json!(memory.source.as_str());
@@ -385,19 +394,21 @@ impl PveNormaliser {
         let mut disk_reason = None;
         if running {
             record.uptime = guest.uptime;
-            record.metrics = Metrics {
-                cpu: guest.cpu.and_then(cpu_metric),
-                memory: usage_metric(guest.mem, guest.maxmem),
-                disk: match (guest.is_lxc(), guest.disk) {
-                    (true, _) | (false, Some(1..)) => usage_metric(guest.disk, guest.maxdisk),
-                    (false, _) => None,
-                },
-                net_in: rates[0].map(rate_metric),
-                net_out: rates[1].map(rate_metric),
-                disk_read: rates[2].map(rate_metric),
-                disk_write: rates[3].map(rate_metric),
-            };
-            if record.metrics.disk.is_none() {
+            record.metrics = Metrics::new()
+                .with(MetricKind::Cpu, guest.cpu.and_then(cpu_metric))
+                .with(MetricKind::Memory, usage_metric(guest.mem, guest.maxmem))
+                .with(
+                    MetricKind::Disk,
+                    match (guest.is_lxc(), guest.disk) {
+                        (true, _) | (false, Some(1..)) => usage_metric(guest.disk, guest.maxdisk),
+                        (false, _) => None,
+                    },
+                )
+                .with(MetricKind::NetIn, rates[0].map(rate_metric))
+                .with(MetricKind::NetOut, rates[1].map(rate_metric))
+                .with(MetricKind::DiskRead, rates[2].map(rate_metric))
+                .with(MetricKind::DiskWrite, rates[3].map(rate_metric));
+            if record.metrics.disk().is_none() {
                 disk_reason = Some("no-guest-agent-data");
             }
         } else if !guest.is_lxc() {
@@ -440,7 +451,9 @@ impl PveNormaliser {
             storage.storage.as_str(),
             status,
         );
-        record.metrics.disk = usage_metric(storage.used, storage.total);
+        record
+            .metrics
+            .set(MetricKind::Disk, usage_metric(storage.used, storage.total));
         record.facets.insert(
             FacetKey::Proxmox,
             json!({"node": node, "instance": self.instance, "storage": storage.storage}),
@@ -478,7 +491,9 @@ impl PveNormaliser {
             pool.name.as_str(),
             status,
         );
-        record.metrics.disk = usage_metric(pool.alloc, pool.size);
+        record
+            .metrics
+            .set(MetricKind::Disk, usage_metric(pool.alloc, pool.size));
         let detail = report.detail.as_ref();
         record.facets.insert(
             FacetKey::Proxmox,
@@ -567,7 +582,10 @@ impl PveNormaliser {
             format!("Ceph ({})", self.instance),
             status,
         );
-        record.metrics.disk = usage_metric(ceph.pgmap.bytes_used, ceph.pgmap.bytes_total);
+        record.metrics.set(
+            MetricKind::Disk,
+            usage_metric(ceph.pgmap.bytes_used, ceph.pgmap.bytes_total),
+        );
         let (osds, up, inn) = ceph.osdmap.counts();
         let checks: Vec<Value> = ceph
             .health

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use pulse_model::{FacetKey, ParentRef, ResourceType, SourceRecord};
+use pulse_model::{FacetKey, MetricKind, ParentRef, ResourceType, SourceRecord};
 use serde_json::{json, Value};
 
 use crate::sources::proxmox::normalise::metrics::usage_metric;
@@ -157,7 +157,9 @@ fn pool_record(
         pool_status(&state),
     );
     record.parent = Some(ParentRef::SourceId(ctx.system_id.to_owned()));
-    record.metrics.disk = usage_metric(pool.allocated, pool.size);
+    record
+        .metrics
+        .set(MetricKind::Disk, usage_metric(pool.allocated, pool.size));
     record.tags = vec![
         "truenas".into(),
         "pool".into(),
@@ -296,7 +298,9 @@ fn dataset_record(
         (Some(used), Some(available)) => Some(used.saturating_add(available)),
         _ => None,
     };
-    record.metrics.disk = usage_metric(dataset.used, total);
+    record
+        .metrics
+        .set(MetricKind::Disk, usage_metric(dataset.used, total));
     record.tags = vec![
         "truenas".into(),
         if volume { "zvol" } else { "dataset" }.into(),

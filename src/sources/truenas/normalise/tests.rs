@@ -145,7 +145,7 @@ fn pool_rows_land_with_the_alert_fields() {
             "DEGRADED" => assert_eq!(incidents[0]["severity"], "warning"),
             _ => assert_eq!(incidents[0]["severity"], "critical", "{state}"),
         }
-        assert_eq!(r.metrics.disk.as_ref().and_then(|d| d.percent), Some(25.0));
+        assert_eq!(r.metrics.disk().and_then(|d| d.percent), Some(25.0));
     }
     let boot = record(&snapshot, "system:c1/pool:boot-pool");
     assert_eq!(boot.status, Status::Online);
@@ -294,10 +294,7 @@ fn dataset_rows() {
     let orphan = record(&snapshot, "system:c1/dataset:other/orphan");
     assert_eq!(orphan.parent, Some(ParentRef::SourceId("system:c1".into())));
     let root = record(&snapshot, "system:c1/dataset:tank");
-    assert_eq!(
-        root.metrics.disk.as_ref().and_then(|d| d.percent),
-        Some(30.0)
-    );
+    assert_eq!(root.metrics.disk().and_then(|d| d.percent), Some(30.0));
     let facet = &root.facets[&FacetKey::Truenas];
     assert_eq!(facet["snapshotCount"], 2);
     assert_eq!(facet["latestSnapshot"], "b");
@@ -463,10 +460,7 @@ fn app_vm_and_share_rows() {
     }
     let vm = record(&snapshot, "system:c1/vm:0");
     assert_eq!(vm.resource_type, ResourceType::Vm);
-    assert_eq!(
-        vm.metrics.memory.as_ref().and_then(|m| m.total),
-        Some(1 << 30)
-    );
+    assert_eq!(vm.metrics.memory().and_then(|m| m.total), Some(1 << 30));
     let app = record(&snapshot, "system:c1/app:app-RUNNING");
     assert_eq!(app.resource_type, ResourceType::AppContainer);
     let media = record(&snapshot, "system:c1/share:smb:1");

@@ -1,6 +1,6 @@
 //! Apps, VMs and shares → records.
 
-use pulse_model::{FacetKey, MetricValue, ParentRef, ResourceType, SourceRecord};
+use pulse_model::{FacetKey, MetricKind, MetricValue, ParentRef, ResourceType, SourceRecord};
 use serde_json::json;
 
 use crate::sources::truenas::health::{app_status, share_status, vm_status};
@@ -53,11 +53,14 @@ pub(super) fn records(ctx: &Context<'_>, dataset_mounts: &[(String, String)]) ->
         record.parent = Some(ParentRef::SourceId(ctx.system_id.to_owned()));
         record.tags = vec!["truenas".into(), "vm".into()];
         let memory = vm.memory.map(|m| m.saturating_mul(MIB));
-        record.metrics.memory = memory.filter(|m| *m > 0).map(|total| MetricValue {
-            total: Some(total),
-            unit: "bytes".into(),
-            ..MetricValue::default()
-        });
+        record.metrics.set(
+            MetricKind::Memory,
+            memory.filter(|m| *m > 0).map(|total| MetricValue {
+                total: Some(total),
+                unit: "bytes".into(),
+                ..MetricValue::default()
+            }),
+        );
         record.facets.insert(
             FacetKey::Truenas,
             json!({

@@ -110,8 +110,8 @@ fn records_follow_the_mapping_rules() {
         (n1.resource_type, n1.status),
         (ResourceType::Agent, Status::Online)
     );
-    assert_eq!(n1.metrics.cpu.as_ref().and_then(|c| c.percent), Some(25.0));
-    let memory = n1.metrics.memory.as_ref().expect("memory");
+    assert_eq!(n1.metrics.cpu().and_then(|c| c.percent), Some(25.0));
+    let memory = n1.metrics.memory().expect("memory");
     assert_eq!((memory.used, memory.percent), (Some(40), Some(40.0)));
     assert_eq!(n1.identity.cluster_name.as_deref(), Some("c1"));
     let vm = find(&snapshot, "a:n1:100");
@@ -122,18 +122,9 @@ fn records_follow_the_mapping_rules() {
     assert_eq!(vm.tags, ["prod", "web"]);
     assert_eq!(vm.guest_key.as_deref(), Some("a:100"));
     assert_eq!(vm.parent, Some(ParentRef::SourceId("a-n1".into())));
+    assert!((vm.metrics.cpu().and_then(|c| c.percent).unwrap_or(0.0) - 3.1).abs() < 1e-9);
     assert!(
-        (vm.metrics
-            .cpu
-            .as_ref()
-            .and_then(|c| c.percent)
-            .unwrap_or(0.0)
-            - 3.1)
-            .abs()
-            < 1e-9
-    );
-    assert!(
-        vm.metrics.disk.is_none(),
+        vm.metrics.disk().is_none(),
         "a running VM's disk is unknown without the agent"
     );
     let ct = find(&snapshot, "a:n1:101");
@@ -141,7 +132,7 @@ fn records_follow_the_mapping_rules() {
         (ct.resource_type, ct.status),
         (ResourceType::SystemContainer, Status::Offline)
     );
-    assert!(ct.metrics.cpu.is_none(), "no metrics for stopped guests");
+    assert!(ct.metrics.cpu().is_none(), "no metrics for stopped guests");
     assert_eq!(find(&snapshot, "a:n1:102").status, Status::Offline);
     assert_eq!(find(&snapshot, "a:n1:103").status, Status::Unknown);
 }
@@ -159,15 +150,12 @@ fn rates_survive_migration() {
         T0.plus_millis(2000),
     );
     let vm = find(&moved, "a:n2:100");
-    assert_eq!(
-        vm.metrics.net_in.as_ref().and_then(|m| m.value),
-        Some(2000.0)
-    );
+    assert_eq!(vm.metrics.net_in().and_then(|m| m.value), Some(2000.0));
     let reset = normaliser.normalise(
         &poll(nodes(), vec![guest(100, "n2", "qemu", "running", 10)]),
         T0.plus_millis(4000),
     );
-    assert!(find(&reset, "a:n2:100").metrics.net_in.is_none());
+    assert!(find(&reset, "a:n2:100").metrics.net_in().is_none());
 }
 
 #[test]
@@ -196,7 +184,7 @@ fn node_grace_then_offline() {
     let after = normaliser.normalise(&down, T0.plus_millis(71_000));
     assert_eq!(after.validate(), Ok(()));
     assert_eq!(find(&after, "a-n2").status, Status::Offline);
-    assert!(find(&after, "a-n2").metrics.cpu.is_none());
+    assert!(find(&after, "a-n2").metrics.cpu().is_none());
     assert_eq!(find(&after, "a:n2:100").status, Status::Unknown);
     // A node that vanishes from /nodes is kept through the grace, then dropped.
     let mut fresh = PveNormaliser::new("b");
