@@ -1,9 +1,17 @@
 //! The engine's state: per resource the alerts (pending, firing, cleared) with their firing
-//! history, the notifications waiting for their grouping window or held by a policy, the
-//! notifications emitted but not yet confirmed delivered, and the recently resolved alerts.
+//! history, the Docker restart counts seen, the notifications waiting for their grouping window
+//! or held by a policy, the notifications emitted but not yet confirmed delivered, and the
+//! recently resolved alerts.
 //!
-//! It serialises (camelCase JSON or any serde format) so the engine actor can persist it after
-//! every step; a restored state continues exactly where the old one stopped.
+//! Only what carries something is kept: a resource has an entry while it has trackers (an agent
+//! keeps its entry while observed, see `ResourceAlerts::worth_keeping`), and a container has
+//! restart samples; a quiet resource costs nothing, and everything a new alert shows is taken
+//! from the resource observed at that moment.
+//!
+//! It serialises (camelCase JSON or any serde format, format version 2) so the engine actor
+//! can persist it; a restored state continues exactly where the old one stopped. Version 1
+//! documents (restart samples inside an entry for every observed resource) still load.
+//! [`AlertState::generation`] tells the owner when there is something new to persist.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -21,13 +29,30 @@ pub(crate) const RECENTLY_RESOLVED_MAX: usize = 1024;
 pub(crate) const RECENTLY_RESOLVED_MS: u64 = 5 * 60_000;
 /// How many unconfirmed notification items are kept for re-emission at most.
 pub(crate) const OUTBOX_MAX: usize = 1024;
+/// The version of the persisted form this build writes: 2 keeps restart samples in their own
+/// map and only entries worth keeping; 1 (no `version` field) kept an entry, with its restart
+/// samples, for every resource ever observed.
+pub(crate) const STATE_VERSION: u32 = 2;
+
+/// The hasher of the state's maps: foldhash, randomly seeded, several times faster than SipHash
+/// on resource ids (every observation looks its resource up, a container twice).
+pub(crate) type Hasher = foldhash::fast::RandomState;
+
+/// Entries by resource id.
+pub(crate) type Entries = HashMap<String, ResourceAlerts, Hasher>;
+
+/// Docker restart counts seen, per container id: changes only, oldest first (what
+/// restart-loop detection needs from earlier observations). Boxed slices: a quiet container
+/// holds one sample, and its counts change rarely.
+pub(crate) type RestartLog = HashMap<Box<str>, Box<[RestartSample]>, Hasher>;
 
 /// Everything the alert engine remembers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub struct AlertState {
-    /// Per resource id.
-    pub(crate) resources: HashMap<String, ResourceAlerts>,
+    /// Per resource id, for resources whose entry is worth keeping.
+    pub(crate) resources: Entries,
+    /// Docker restart counts seen, per container id.
+    pub(crate) restarts: RestartLog,
     /// Notifications waiting for the grouping window or held by a policy.
     pub(crate) outgoing: Outgoing,
     /// Notification items emitted but not yet confirmed by `Delivered`, oldest first.
@@ -35,8 +60,163 @@ pub struct AlertState {
     /// Alerts resolved or cleared in the last five minutes, oldest first.
     pub(crate) recently_resolved: VecDeque<Alert>,
     /// When idle trackers were last swept for stale history.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) swept_at: Option<Timestamp>,
+    /// Bumped by every step that changed what is persisted (not serialised, not compared).
+    pub(crate) generation: u64,
+    /// An emptied entry kept for observing resources without one, so that observing a quiet
+    /// resource allocates nothing (not state: never serialised or compared).
+    pub(crate) spare: Option<ResourceAlerts>,
+}
+
+/// Equal when everything persisted is equal ([`AlertState::generation`] is bookkeeping of one
+/// owner, not state).
+impl PartialEq for AlertState {
+    fn eq(&self, other: &Self) -> bool {
+        self.resources == other.resources
+            && self.restarts == other.restarts
+            && self.outgoing == other.outgoing
+            && self.outbox == other.outbox
+            && self.recently_resolved == other.recently_resolved
+            && self.swept_at == other.swept_at
+    }
+}
+
+/// The persisted form as written ([`STATE_VERSION`]), borrowing the state.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateDocRef<'a> {
+    /// [`STATE_VERSION`].
+    version: u32,
+    /// [`AlertState::resources`].
+    resources: &'a Entries,
+    /// [`AlertState::restarts`].
+    restarts: &'a RestartLog,
+    /// [`AlertState::outgoing`].
+    outgoing: &'a Outgoing,
+    /// [`AlertState::outbox`].
+    outbox: &'a VecDeque<Sent>,
+    /// [`AlertState::recently_resolved`].
+    recently_resolved: &'a VecDeque<Alert>,
+    /// [`AlertState::swept_at`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swept_at: Option<&'a Timestamp>,
+}
+
+impl Serialize for AlertState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StateDocRef {
+            version: STATE_VERSION,
+            resources: &self.resources,
+            restarts: &self.restarts,
+            outgoing: &self.outgoing,
+            outbox: &self.outbox,
+            recently_resolved: &self.recently_resolved,
+            swept_at: self.swept_at.as_ref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The persisted form as read: version 2, or version 1 (no `version` field), whose entries
+/// carry their restart samples and exist for every resource ever observed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct StateDoc {
+    /// The format version (1 when absent).
+    version: u32,
+    /// The entries.
+    resources: HashMap<String, EntryDoc, Hasher>,
+    /// Restart samples (version 2).
+    restarts: RestartLog,
+    /// Waiting notifications.
+    outgoing: Outgoing,
+    /// Unconfirmed notification items.
+    outbox: VecDeque<Sent>,
+    /// Recently resolved alerts.
+    recently_resolved: VecDeque<Alert>,
+    /// Last sweep.
+    swept_at: Option<Timestamp>,
+}
+
+impl Default for StateDoc {
+    fn default() -> Self {
+        StateDoc {
+            version: 1,
+            resources: HashMap::default(),
+            restarts: HashMap::default(),
+            outgoing: Outgoing::default(),
+            outbox: VecDeque::new(),
+            recently_resolved: VecDeque::new(),
+            swept_at: None,
+        }
+    }
+}
+
+/// One entry as read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EntryDoc {
+    /// [`ResourceAlerts::meta`].
+    meta: ResourceMeta,
+    /// [`ResourceAlerts::trackers`].
+    #[serde(default)]
+    trackers: Vec<Tracker>,
+    /// Restart samples (version 1 only).
+    #[serde(default)]
+    restarts: Vec<RestartSample>,
+    /// [`ResourceAlerts::due`].
+    #[serde(default)]
+    due: Option<Timestamp>,
+}
+
+impl TryFrom<StateDoc> for AlertState {
+    type Error = String;
+
+    /// Adopts a document of version 1 or 2: restart samples move to their own map, and entries
+    /// not worth keeping are dropped (what this build's reducer would have done to them).
+    fn try_from(doc: StateDoc) -> Result<Self, Self::Error> {
+        if doc.version == 0 || doc.version > STATE_VERSION {
+            return Err(format!(
+                "alert state version {} is not supported by this build (reads 1 to {STATE_VERSION})",
+                doc.version
+            ));
+        }
+        let mut restarts = doc.restarts;
+        let mut resources =
+            Entries::with_capacity_and_hasher(doc.resources.len().min(1024), Hasher::default());
+        for (id, entry) in doc.resources {
+            if !entry.restarts.is_empty() {
+                restarts
+                    .entry(Box::from(id.as_str()))
+                    .or_insert_with(|| entry.restarts.into_boxed_slice());
+            }
+            let entry = ResourceAlerts {
+                meta: entry.meta,
+                trackers: entry.trackers,
+                due: entry.due,
+            };
+            if entry.worth_keeping() {
+                resources.insert(id, entry);
+            }
+        }
+        resources.shrink_to_fit();
+        Ok(AlertState {
+            resources,
+            restarts,
+            outgoing: doc.outgoing,
+            outbox: doc.outbox,
+            recently_resolved: doc.recently_resolved,
+            swept_at: doc.swept_at,
+            generation: 0,
+            spare: None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        AlertState::try_from(StateDoc::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
 }
 
 impl AlertState {
@@ -73,15 +253,31 @@ impl AlertState {
     pub fn undelivered(&self) -> impl Iterator<Item = &NotifyItem> {
         self.outbox.iter().map(|sent| &sent.item)
     }
+
+    /// A number that changes whenever a step (or [`crate::apply_config`]) changed what the state
+    /// persists, so an owner saves only when it differs from the one it last saved. Conservative:
+    /// a step that emitted events counts as a change. Moving the idle-tracker sweep time alone
+    /// does not count: an older saved value only brings the first sweep after a restart forward,
+    /// and a sweep drops nothing a policy still reads.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// How many resources have an entry (trackers, or an observed agent).
+    pub fn tracked_resources(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// How many containers have Docker restart counts remembered.
+    pub fn restart_histories(&self) -> usize {
+        self.restarts.len()
+    }
 }
 
 /// The id of the resource that has a firing alert with id `alert_id`. Alert ids are
 /// `<resourceId>-<suffix>` and resource ids contain dashes themselves, so every dash is tried as
 /// the separator (one hash lookup each).
-pub(crate) fn locate<'a>(
-    resources: &HashMap<String, ResourceAlerts>,
-    alert_id: &'a str,
-) -> Option<&'a str> {
+pub(crate) fn locate<'a>(resources: &Entries, alert_id: &'a str) -> Option<&'a str> {
     alert_id
         .match_indices('-')
         .map(|(at, _)| &alert_id[..at])
@@ -95,21 +291,17 @@ pub(crate) fn locate<'a>(
         })
 }
 
-/// What the engine knows about one resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the engine knows about one resource that has alert state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResourceAlerts {
     /// Facts copied onto its alerts.
     pub meta: ResourceMeta,
     /// One per alert key that is pending, firing, cleared, or idle with recent history.
-    #[serde(default)]
     pub trackers: Vec<Tracker>,
-    /// Docker restart counts seen, for restart-loop detection.
-    #[serde(default)]
-    pub restarts: Vec<RestartSample>,
     /// The earliest time a tick has something to do for this resource (a delay or clear delay
     /// elapsing, an escalation falling due).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<Timestamp>,
 }
 
@@ -119,9 +311,25 @@ impl ResourceAlerts {
         ResourceAlerts {
             meta,
             trackers: Vec::new(),
-            restarts: Vec::new(),
             due: None,
         }
+    }
+
+    /// Whether the entry must outlive the step: it has trackers (pending, firing, cleared, or
+    /// idle with history that flapping, cooldown or the hourly cap still need; due times come
+    /// from trackers only), or it is an observed agent. An agent keeps its facts because
+    /// platform-native alerts (TrueNAS systems are agents) arrive by resource id alone and must
+    /// show the name, node and instance it was observed with. Anything else is rebuilt from the
+    /// resource when it is next observed.
+    pub fn worth_keeping(&self) -> bool {
+        !self.trackers.is_empty() || self.meta.resource_type == Some(ResourceType::Agent)
+    }
+
+    /// Sets [`ResourceAlerts::due`] (as computed from the trackers); true when it moved.
+    pub fn set_due(&mut self, due: Option<Timestamp>) -> bool {
+        let moved = self.due != due;
+        self.due = due;
+        moved
     }
 }
 
@@ -158,6 +366,18 @@ impl ResourceMeta {
             instance: None,
             disk_type: None,
         }
+    }
+
+    /// Makes these facts [`ResourceMeta::bare`]`(id)` again, keeping the string buffers.
+    pub fn reset(&mut self, id: &str) {
+        self.id.clear();
+        self.id.push_str(id);
+        self.name.clear();
+        self.name.push_str(id);
+        self.resource_type = None;
+        self.node = None;
+        self.instance = None;
+        self.disk_type = None;
     }
 }
 

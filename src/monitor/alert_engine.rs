@@ -7,8 +7,9 @@
 //! a kick to the Notifier and a `Delivered` signal back into the reducer; commits run one at a time
 //! and steps arriving meanwhile share the next one), `alert`/`alertResolved`
 //! frames to WebSocket sessions through the tenant hub, and the active/recently-resolved lists to
-//! the registry for the full state and `rawData`. Steps that change nothing durable (observations,
-//! pending delays) are saved every few seconds instead of on every report.
+//! the registry for the full state and `rawData`. Steps that change the state but nothing else
+//! durable (observations, pending delays) are saved every few seconds instead of on every report;
+//! steps that leave the persisted state as it was (a quiet resource observed again) are not saved.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -65,9 +66,11 @@ pub struct AlertEngine {
     store: Store,
     state: AlertState,
     config: AlertConfig,
-    /// Hash of each resource's last native alert list, to signal only changes.
+    /// Hash of each resource's last native alert list, to signal only changes (only resources
+    /// with a `truenas.alerts` list have one).
     native: HashMap<String, u64>,
-    /// State changed since it was last saved.
+    /// State changed (its generation moved, the configuration changed, or a save failed) since
+    /// it was last saved.
     dirty: bool,
     /// The alert lists may have changed since they were last given to the registry.
     lists_dirty: bool,
@@ -145,10 +148,12 @@ impl AlertEngine {
         self.tenant.org()
     }
 
-    /// Folds one signal into the state.
+    /// Folds one signal into the state; it needs saving only if the step changed what the state
+    /// persists (observing a quiet resource again changes nothing).
     fn step(&mut self, signal: &Signal, now: Timestamp, events: &mut Vec<AlertEvent>) {
+        let generation = self.state.generation();
         events.extend(self.state.step(signal, &self.config, now));
-        self.dirty = true;
+        self.dirty |= self.state.generation() != generation;
     }
 
     /// Observes the resources of one diff (and their native alerts), then removals.
@@ -301,8 +306,8 @@ impl AlertEngine {
                                 alert_id: item.alert.id.clone(),
                                 event: event.to_owned(),
                             };
-                            act.state.step(&signal, &act.config, now);
-                            act.dirty = true;
+                            let mut events = Vec::new();
+                            act.step(&signal, now, &mut events);
                         }
                     }
                 }

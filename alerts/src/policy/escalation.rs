@@ -59,6 +59,7 @@ pub(crate) fn check(meta: &ResourceMeta, tracker: &mut Tracker, fx: &mut Effects
     }
     alert.last_escalation = Some(number);
     alert.escalation_times.push(fx.now);
+    fx.touch();
     fx.events.push(AlertEvent::Escalated {
         alert: (**alert).clone(),
         level: number,

@@ -3,7 +3,7 @@
 //! stay queued and are re-checked on the first tick after they may be released; when their hold
 //! has passed they open a new window.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use pulse_model::Timestamp;
 
@@ -13,7 +13,7 @@ use crate::policy::{cooldown, decide, quiet_hours, release_at, Decision};
 use crate::reducer::effects::Effects;
 use crate::reducer::lifecycle::next_due;
 use crate::reducer::view::RuleView;
-use crate::state::{History, OutgoingItem, Phase, ResourceAlerts, Sent, Token, OUTBOX_MAX};
+use crate::state::{Entries, History, OutgoingItem, Phase, Sent, Token, OUTBOX_MAX};
 
 /// Milliseconds per second.
 const SECOND_MS: u64 = 1_000;
@@ -21,14 +21,17 @@ const SECOND_MS: u64 = 1_000;
 /// Re-checks and emits queued notifications when due: when the grouping window has passed, or
 /// on a tick once a held item may have been released.
 pub(crate) fn flush(
-    resources: &mut HashMap<String, ResourceAlerts>,
+    resources: &mut Entries,
     outbox: &mut VecDeque<Sent>,
     fx: &mut Effects,
     tick: bool,
 ) {
     if fx.outgoing.items.is_empty() {
-        fx.outgoing.opened = None;
-        fx.outgoing.recheck = None;
+        if fx.outgoing.opened.is_some() || fx.outgoing.recheck.is_some() {
+            fx.outgoing.opened = None;
+            fx.outgoing.recheck = None;
+            fx.touch();
+        }
         return;
     }
     let grouping = &fx.config.notifications.grouping;
@@ -46,6 +49,8 @@ pub(crate) fn flush(
     if !due && !recheck {
         return;
     }
+    // Reviews are rare (a window closing, a held item falling due) and rewrite the queue.
+    fx.touch();
     if !review(resources, fx) {
         fx.outgoing.opened = None;
         return;
@@ -60,7 +65,7 @@ pub(crate) fn flush(
 /// Applies the policies to every queued item not known to be held still: drops stale and
 /// switched-off ones, marks held ones (with a `Suppressed` event when the reason is new) and
 /// notes when the first of them may be released. Returns whether any may go out.
-fn review(resources: &HashMap<String, ResourceAlerts>, fx: &mut Effects) -> bool {
+fn review(resources: &Entries, fx: &mut Effects) -> bool {
     let config = fx.config;
     let now = fx.now;
     let quiet = quiet_hours::is_quiet(&config.notifications.quiet_hours, now);
@@ -114,7 +119,7 @@ fn review(resources: &HashMap<String, ResourceAlerts>, fx: &mut Effects) -> bool
 /// or was replaced, or (for an escalation) the alert was acknowledged. A resolve item stands on
 /// its own.
 fn standing<'a>(
-    resources: &'a HashMap<String, ResourceAlerts>,
+    resources: &'a Entries,
     item: &'a OutgoingItem,
     empty: &'a History,
 ) -> Option<(&'a Alert, &'a History)> {
@@ -134,11 +139,7 @@ fn standing<'a>(
 
 /// Emits every releasable item: resolves first, then firings, then escalations, one `Notify`
 /// per kind; records what was sent on the trackers and in the outbox.
-fn emit(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    outbox: &mut VecDeque<Sent>,
-    fx: &mut Effects,
-) {
+fn emit(resources: &mut Entries, outbox: &mut VecDeque<Sent>, fx: &mut Effects) {
     let mut buckets: [Vec<OutgoingItem>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let mut keep = Vec::new();
     for item in fx.outgoing.items.drain(..) {
@@ -198,11 +199,7 @@ const fn order(kind: NotifyKind) -> usize {
 
 /// Records on the tracker that a firing, critical or escalation notification went out; returns
 /// the alert as it is now, `None` if it is gone.
-fn mark_sent(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    item: &OutgoingItem,
-    fx: &Effects,
-) -> Option<Alert> {
+fn mark_sent(resources: &mut Entries, item: &OutgoingItem, fx: &Effects) -> Option<Alert> {
     let now = fx.now;
     let entry = resources.get_mut(&item.resource_id)?;
     let tracker = entry.trackers.iter_mut().find(|t| t.key == item.key)?;
@@ -221,6 +218,6 @@ fn mark_sent(
     }
     // A notified firing may now escalate.
     let view = RuleView::for_meta(fx.config, &entry.meta);
-    entry.due = next_due(&entry.trackers, &view);
+    entry.set_due(next_due(&entry.trackers, &view));
     Some(sent)
 }

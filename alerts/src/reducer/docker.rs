@@ -28,13 +28,18 @@ use crate::facet;
 use crate::reducer::effects::Effects;
 use crate::reducer::judge::{threshold_verdict, Finding, Verdict};
 use crate::reducer::observe::Observation;
-use crate::state::{ResourceAlerts, RestartSample};
+use crate::state::{ResourceAlerts, RestartLog, RestartSample};
 
 /// Milliseconds per second.
 const SECOND_MS: u64 = 1_000;
 
-/// Evaluates the container rules.
-pub(crate) fn evaluate_container(entry: &mut ResourceAlerts, obs: &Observation, fx: &mut Effects) {
+/// Evaluates the container rules (`restarts`: the restart counts seen of every container).
+pub(crate) fn evaluate_container(
+    entry: &mut ResourceAlerts,
+    restarts: &mut RestartLog,
+    obs: &Observation,
+    fx: &mut Effects,
+) {
     let Some(docker) = facet::object(obs.resource, "docker") else {
         return;
     };
@@ -84,7 +89,7 @@ pub(crate) fn evaluate_container(entry: &mut ResourceAlerts, obs: &Observation, 
     });
     obs.apply(entry, key, verdict, fx);
 
-    restart_loop(entry, obs, docker, ignored, fx);
+    restart_loop(entry, restarts, obs, docker, ignored, fx);
 
     let key = AlertKey::MemoryLimit;
     let trackers = &entry.trackers;
@@ -171,6 +176,7 @@ fn container_state(docker: &Map<String, Value>, state: Option<&str>, name: &str)
 /// `docker-container-restart-loop`: too many restarts within the window.
 fn restart_loop(
     entry: &mut ResourceAlerts,
+    restarts: &mut RestartLog,
     obs: &Observation,
     docker: &Map<String, Value>,
     ignored: bool,
@@ -181,23 +187,29 @@ fn restart_loop(
     let count = facet::number(docker, &["restartCount"])
         .filter(|c| *c >= 0.0)
         .map(|c| c as u64);
+    let id = obs.resource.id.as_str();
     let verdict = match count {
         _ if ignored || obs.view.disabled(&key) => {
-            entry.restarts.clear();
+            if restarts.remove(id).is_some() {
+                fx.touch();
+            }
             Verdict::Disabled
         }
         None => Verdict::Unknown,
         Some(count) => {
             let window = rule.window_seconds.saturating_mul(SECOND_MS);
-            let restarts = restarts_within(&mut entry.restarts, count, fx.now, window);
+            let (restarted, changed) = record_count(restarts, id, count, fx.now, window);
+            if changed {
+                fx.touch();
+            }
             let limit = u64::from(rule.count.max(1));
-            if restarts >= limit {
+            if restarted >= limit {
                 Verdict::Breach(Finding::counted(
                     AlertLevel::Critical,
-                    restarts as f64,
+                    restarted as f64,
                     limit as f64,
                     format!(
-                        "Container {} restarted {restarts} times in {} s",
+                        "Container {} restarted {restarted} times in {} s",
                         obs.resource.name, rule.window_seconds
                     ),
                 ))
@@ -207,6 +219,39 @@ fn restart_loop(
         }
     };
     obs.apply(entry, key, verdict, fx);
+}
+
+/// [`restarts_within`] on the samples of container `id` (created on its first count): the
+/// restarts within the window, and whether the samples changed.
+fn record_count(
+    restarts: &mut RestartLog,
+    id: &str,
+    count: u64,
+    now: Timestamp,
+    window: u64,
+) -> (u64, bool) {
+    match restarts.get_mut(id) {
+        Some(slot) => {
+            let before = (slot.len(), slot.first().copied(), slot.last().copied());
+            let mut samples = std::mem::take(slot).into_vec();
+            let restarted = restarts_within(&mut samples, count, now, window);
+            // Samples are only appended (a new count), cleared (a lower count, then one is
+            // appended) or drained from the front, so length and ends tell whether they moved.
+            let after = (
+                samples.len(),
+                samples.first().copied(),
+                samples.last().copied(),
+            );
+            *slot = samples.into_boxed_slice();
+            (restarted, before != after)
+        }
+        None => {
+            let mut samples = Vec::with_capacity(1);
+            let restarted = restarts_within(&mut samples, count, now, window);
+            restarts.insert(Box::from(id), samples.into_boxed_slice());
+            (restarted, true)
+        }
+    }
 }
 
 /// Records the restart count `count` seen at `now` and returns the restarts within the last

@@ -22,9 +22,17 @@ pub(crate) struct Effects<'a> {
     pub outgoing: &'a mut Outgoing,
     /// Recently resolved alerts.
     pub resolved: &'a mut VecDeque<Alert>,
+    /// The step changed something persisted (see [`Effects::touch`]).
+    pub changed: bool,
 }
 
 impl Effects<'_> {
+    /// Records that the step changed something persisted (an entry, a tracker, restart
+    /// samples, a queue); the state's generation moves at the end of the step.
+    pub fn touch(&mut self) {
+        self.changed = true;
+    }
+
     /// Queues the notification `token` about firing `firing` of `key`'s alert (a resolve item
     /// carries the resolved alert).
     pub fn queue(
@@ -45,6 +53,7 @@ impl Effects<'_> {
             release: None,
         };
         self.outgoing.push(item, self.now);
+        self.touch();
     }
 
     /// Adds a resolved or cleared alert to the recently-resolved list.
@@ -53,6 +62,7 @@ impl Effects<'_> {
             self.resolved.pop_front();
         }
         self.resolved.push_back(alert);
+        self.touch();
     }
 
     /// Drops recently-resolved alerts older than five minutes.
@@ -63,6 +73,7 @@ impl Effects<'_> {
                 .is_none_or(|t| now.millis_since(t) > RECENTLY_RESOLVED_MS)
         }) {
             self.resolved.pop_front();
+            self.changed = true;
         }
     }
 }

@@ -47,10 +47,12 @@ pub(crate) fn apply(
         (Verdict::Disabled, Some(i)) => {
             let tracker = trackers.swap_remove(i);
             fx.outgoing.forget(&meta.id, &tracker.key);
+            fx.touch();
         }
         (Verdict::Ok, Some(i)) => on_ok(meta, &mut trackers[i], view, fx),
         (Verdict::Breach(finding), Some(i)) => on_breach(meta, &mut trackers[i], finding, view, fx),
         (Verdict::Breach(finding), None) => {
+            fx.touch();
             trackers.push(Tracker::new(key));
             let last = trackers.len() - 1;
             on_breach(meta, &mut trackers[last], finding, view, fx);
@@ -60,6 +62,9 @@ pub(crate) fn apply(
 
 /// Drops every tracker silently (all rules switched off for the resource).
 pub(crate) fn forget_all(meta: &ResourceMeta, trackers: &mut Vec<Tracker>, fx: &mut Effects) {
+    if !trackers.is_empty() {
+        fx.touch();
+    }
     for tracker in trackers.drain(..) {
         fx.outgoing.forget(&meta.id, &tracker.key);
     }
@@ -118,6 +123,9 @@ fn on_breach(
     fx: &mut Effects,
 ) {
     let now = fx.now;
+    if !matches!(tracker.phase, Phase::Cleared) {
+        fx.touch();
+    }
     match &mut tracker.phase {
         Phase::Idle => {
             let firing = tracker.history.next_firing(now);
@@ -168,6 +176,9 @@ fn on_breach(
 
 /// The condition does not hold.
 fn on_ok(meta: &ResourceMeta, tracker: &mut Tracker, view: &RuleView, fx: &mut Effects) {
+    if !matches!(tracker.phase, Phase::Idle) {
+        fx.touch();
+    }
     match &mut tracker.phase {
         Phase::Idle => {}
         Phase::Pending { .. } | Phase::Cleared => tracker.phase = Phase::Idle,
@@ -206,6 +217,7 @@ fn fire_if_due(meta: &ResourceMeta, tracker: &mut Tracker, view: &RuleView, fx: 
     else {
         return;
     };
+    fx.touch();
     let mut alert = Box::new(new_alert(
         meta,
         &tracker.key,
@@ -237,6 +249,7 @@ pub(crate) fn resolve(meta: &ResourceMeta, tracker: &mut Tracker, fx: &mut Effec
     else {
         return;
     };
+    fx.touch();
     alert.resolved_time = Some(fx.now);
     flapping::record_transition(&mut tracker.history, &fx.config.flapping, fx.now);
     // Unsent firing, critical or escalation items of this firing are now stale: the next

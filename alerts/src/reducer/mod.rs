@@ -54,10 +54,13 @@ impl AlertState {
     ) -> Vec<AlertEvent> {
         let AlertState {
             resources,
+            restarts,
             outgoing,
             outbox,
             recently_resolved,
             swept_at,
+            generation,
+            spare,
         } = self;
         let mut fx = Effects {
             config,
@@ -65,10 +68,13 @@ impl AlertState {
             events: Vec::new(),
             outgoing,
             resolved: recently_resolved,
+            changed: false,
         };
         match signal {
-            Signal::Observed { resource } => observe::observe(resources, resource, &mut fx),
-            Signal::Removed { id } => operator::remove(resources, id, &mut fx),
+            Signal::Observed { resource } => {
+                observe::observe(resources, restarts, spare, resource, &mut fx);
+            }
+            Signal::Removed { id } => operator::remove(resources, restarts, id, &mut fx),
             Signal::Tick => tick::run(resources, swept_at, &mut fx),
             Signal::Acknowledge { alert_id, user } => {
                 operator::acknowledge(resources, alert_id, user, &mut fx);
@@ -81,11 +87,18 @@ impl AlertState {
                 resource_id,
                 alerts,
             } => native::replace(resources, resource_id, alerts, &mut fx),
-            Signal::Delivered { alert_id, event } => operator::delivered(outbox, alert_id, event),
+            Signal::Delivered { alert_id, event } => {
+                operator::delivered(outbox, alert_id, event, &mut fx);
+            }
             Signal::Restarted => operator::restarted(outbox, &mut fx),
         }
         grouping::flush(resources, outbox, &mut fx, matches!(signal, Signal::Tick));
         fx.prune_resolved();
+        // Every event stands for a change (re-emitted notifications after a restart excepted:
+        // counting them costs one save at start).
+        if fx.changed || !fx.events.is_empty() {
+            *generation = generation.wrapping_add(1);
+        }
         fx.events
     }
 }

@@ -5,24 +5,25 @@
 //! platform already applied its own delay); INFO, NOTICE and other levels are ignored; alerts
 //! missing from the list, or dismissed, resolve.
 
-use std::collections::HashMap;
-
 use crate::alert::{AlertKey, AlertLevel};
 use crate::reducer::effects::Effects;
 use crate::reducer::judge::{Finding, Verdict};
 use crate::reducer::lifecycle::{apply, next_due};
 use crate::reducer::view::RuleView;
 use crate::signal::NativeAlert;
-use crate::state::{ResourceAlerts, ResourceMeta};
+use crate::state::{Entries, ResourceAlerts, ResourceMeta};
 
-/// Replaces the native alerts of `resource_id` with `alerts`.
+/// Replaces the native alerts of `resource_id` with `alerts`. A resource without an entry (not
+/// an observed agent, no alerts) gets one only if an alert fires; an entry left with nothing to
+/// keep is dropped.
 pub(crate) fn replace(
-    resources: &mut HashMap<String, ResourceAlerts>,
+    resources: &mut Entries,
     resource_id: &str,
     alerts: &[NativeAlert],
     fx: &mut Effects,
 ) {
-    if !resources.contains_key(resource_id) {
+    let known = resources.contains_key(resource_id);
+    if !known {
         let entry = ResourceAlerts::new(ResourceMeta::bare(resource_id));
         resources.insert(resource_id.to_owned(), entry);
     }
@@ -61,7 +62,15 @@ pub(crate) fn replace(
         };
         apply(&entry.meta, &mut entry.trackers, key, verdict, &view, fx);
     }
-    entry.due = next_due(&entry.trackers, &view);
+    if entry.set_due(next_due(&entry.trackers, &view)) {
+        fx.touch();
+    }
+    if !entry.worth_keeping() {
+        resources.remove(resource_id);
+        if known {
+            fx.touch();
+        }
+    }
 }
 
 /// The Pulse level of a native level (platforms §4.4), `None` for levels that are not alerts.

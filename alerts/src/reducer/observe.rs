@@ -1,8 +1,6 @@
 //! `Signal::Observed`: refresh what is known about the resource, then run every rule family
 //! that applies to its type.
 
-use std::collections::HashMap;
-
 use pulse_model::{Resource, ResourceType, Status};
 
 use crate::alert::{AlertKey, AlertLevel};
@@ -12,7 +10,7 @@ use crate::reducer::judge::Verdict;
 use crate::reducer::lifecycle::{apply, forget_all, has_alert, next_due, prior};
 use crate::reducer::view::RuleView;
 use crate::reducer::{backup, connectivity, disk, docker, metric, storage};
-use crate::state::{ResourceAlerts, ResourceMeta, Tracker};
+use crate::state::{Entries, ResourceAlerts, ResourceMeta, RestartLog, Tracker};
 
 /// One observation of a resource, as the rule families see it.
 pub(crate) struct Observation<'a> {
@@ -120,31 +118,67 @@ fn bit(key: &AlertKey) -> Option<u32> {
     Some(1 << index)
 }
 
-/// Evaluates every rule about `resource`.
+/// Evaluates every rule about `resource`. A resource without an entry gets one only if the
+/// evaluation leaves it with something to keep (a breach, or an agent); an entry left with
+/// nothing is dropped. `spare` is an empty entry to evaluate in when there is none (it keeps
+/// its string buffers, so a quiet observation allocates nothing).
 pub(crate) fn observe(
-    resources: &mut HashMap<String, ResourceAlerts>,
+    resources: &mut Entries,
+    restarts: &mut RestartLog,
+    spare: &mut Option<ResourceAlerts>,
     resource: &Resource,
     fx: &mut Effects,
 ) {
     match resources.get_mut(&resource.id) {
-        Some(entry) => evaluate(entry, resource, fx),
+        Some(entry) => {
+            if evaluate(entry, restarts, resource, fx) {
+                fx.touch();
+            }
+            if !entry.worth_keeping() {
+                resources.remove(&resource.id);
+                fx.touch();
+            }
+        }
         None => {
-            let mut entry = ResourceAlerts::new(ResourceMeta::bare(&resource.id));
-            evaluate(&mut entry, resource, fx);
-            resources.insert(resource.id.clone(), entry);
+            let mut entry = match spare.take() {
+                Some(mut entry) => {
+                    entry.meta.reset(&resource.id);
+                    entry
+                }
+                None => ResourceAlerts::new(ResourceMeta::bare(&resource.id)),
+            };
+            evaluate(&mut entry, restarts, resource, fx);
+            if entry.worth_keeping() {
+                resources.insert(resource.id.clone(), entry);
+                fx.touch();
+            } else {
+                // Nothing to keep: no trackers, hence no due time either.
+                *spare = Some(entry);
+            }
         }
     }
 }
 
-/// Evaluates every rule about `resource`, whose engine state is `entry`.
-fn evaluate(entry: &mut ResourceAlerts, resource: &Resource, fx: &mut Effects) {
-    refresh(&mut entry.meta, &mut entry.trackers, resource);
+/// Evaluates every rule about `resource`, whose engine state is `entry`. Returns whether the
+/// copied facts changed (the caller decides whether that is a change of the state: not for an
+/// entry it then drops).
+fn evaluate(
+    entry: &mut ResourceAlerts,
+    restarts: &mut RestartLog,
+    resource: &Resource,
+    fx: &mut Effects,
+) -> bool {
+    let refreshed = refresh(&mut entry.meta, &mut entry.trackers, resource);
     let view = RuleView::for_meta(fx.config, &entry.meta);
     if view.all_disabled() {
         forget_all(&entry.meta, &mut entry.trackers, fx);
-        entry.restarts.clear();
-        entry.due = None;
-        return;
+        if restarts.remove(resource.id.as_str()).is_some() {
+            fx.touch();
+        }
+        if entry.set_due(None) {
+            fx.touch();
+        }
+        return refreshed;
     }
     let obs = Observation {
         resource,
@@ -155,7 +189,7 @@ fn evaluate(entry: &mut ResourceAlerts, resource: &Resource, fx: &mut Effects) {
     metric::evaluate(entry, &obs, fx);
     connectivity::evaluate(entry, &obs, fx);
     match resource.resource_type {
-        ResourceType::AppContainer => docker::evaluate_container(entry, &obs, fx),
+        ResourceType::AppContainer => docker::evaluate_container(entry, restarts, &obs, fx),
         ResourceType::DockerService => docker::evaluate_service(entry, &obs, fx),
         ResourceType::Storage => storage::evaluate(entry, &obs, fx),
         ResourceType::PhysicalDisk => disk::evaluate(entry, &obs, fx),
@@ -163,12 +197,16 @@ fn evaluate(entry: &mut ResourceAlerts, resource: &Resource, fx: &mut Effects) {
         _ => {}
     }
     backup::evaluate_jobs(entry, &obs, fx);
-    entry.due = next_due(&entry.trackers, &obs.view);
+    if entry.set_due(next_due(&entry.trackers, &obs.view)) {
+        fx.touch();
+    }
+    refreshed
 }
 
 /// Updates the copied resource facts (name, type, Proxmox node/instance, disk type) when they
-/// changed, renaming the resource on its alerts too.
-fn refresh(meta: &mut ResourceMeta, trackers: &mut [Tracker], resource: &Resource) {
+/// changed, renaming the resource on its alerts too. Returns whether anything changed.
+fn refresh(meta: &mut ResourceMeta, trackers: &mut [Tracker], resource: &Resource) -> bool {
+    let mut changed = false;
     if meta.name != resource.name {
         meta.name.clone_from(&resource.name);
         for tracker in trackers.iter_mut() {
@@ -176,16 +214,22 @@ fn refresh(meta: &mut ResourceMeta, trackers: &mut [Tracker], resource: &Resourc
                 alert.resource_name.clone_from(&resource.name);
             }
         }
+        changed = true;
     }
-    meta.resource_type = Some(resource.resource_type);
+    if meta.resource_type != Some(resource.resource_type) {
+        meta.resource_type = Some(resource.resource_type);
+        changed = true;
+    }
     let proxmox = facet::object(resource, "proxmox");
     let node = proxmox.and_then(|p| facet::text(p, &["node"]));
     if meta.node.as_deref() != node {
         meta.node = node.map(str::to_owned);
+        changed = true;
     }
     let instance = proxmox.and_then(|p| facet::text(p, &["instance"]));
     if meta.instance.as_deref() != instance {
         meta.instance = instance.map(str::to_owned);
+        changed = true;
     }
     if resource.resource_type == ResourceType::PhysicalDisk {
         let disk_type = facet::object(resource, "physicalDisk")
@@ -193,6 +237,8 @@ fn refresh(meta: &mut ResourceMeta, trackers: &mut [Tracker], resource: &Resourc
             .map(str::to_ascii_lowercase);
         if meta.disk_type != disk_type {
             meta.disk_type = disk_type;
+            changed = true;
         }
     }
+    changed
 }

@@ -1,17 +1,17 @@
 //! Signals from people and from the notifier: acknowledge, unacknowledge, clear, resource
 //! removal, delivery confirmations and restart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::event::AlertEvent;
 use crate::reducer::effects::Effects;
 use crate::reducer::lifecycle::{next_due, resolve};
 use crate::reducer::view::RuleView;
-use crate::state::{locate, Phase, ResourceAlerts, Sent, Token};
+use crate::state::{locate, Entries, Phase, ResourceAlerts, RestartLog, Sent, Token};
 
 /// The resource holding the firing alert `alert_id`, and the index of its tracker.
 fn firing<'a>(
-    resources: &'a mut HashMap<String, ResourceAlerts>,
+    resources: &'a mut Entries,
     alert_id: &str,
 ) -> Option<(&'a mut ResourceAlerts, usize)> {
     let resource_id = locate(resources, alert_id)?;
@@ -24,12 +24,7 @@ fn firing<'a>(
 }
 
 /// Acknowledges a firing alert: it stops escalating (queued escalations are withdrawn).
-pub(crate) fn acknowledge(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    alert_id: &str,
-    user: &str,
-    fx: &mut Effects,
-) {
+pub(crate) fn acknowledge(resources: &mut Entries, alert_id: &str, user: &str, fx: &mut Effects) {
     let Some((entry, index)) = firing(resources, alert_id) else {
         return;
     };
@@ -40,6 +35,7 @@ pub(crate) fn acknowledge(
     if alert.acknowledged {
         return;
     }
+    fx.touch();
     alert.acknowledged = true;
     alert.ack_time = Some(fx.now);
     alert.ack_user = Some(user.to_owned());
@@ -53,15 +49,11 @@ pub(crate) fn acknowledge(
             && item.resource_id == entry.meta.id)
     });
     let view = RuleView::for_meta(fx.config, &entry.meta);
-    entry.due = next_due(&entry.trackers, &view);
+    entry.set_due(next_due(&entry.trackers, &view));
 }
 
 /// Withdraws an acknowledgement; escalation resumes.
-pub(crate) fn unacknowledge(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    alert_id: &str,
-    fx: &mut Effects,
-) {
+pub(crate) fn unacknowledge(resources: &mut Entries, alert_id: &str, fx: &mut Effects) {
     let Some((entry, index)) = firing(resources, alert_id) else {
         return;
     };
@@ -71,6 +63,7 @@ pub(crate) fn unacknowledge(
     if !alert.acknowledged {
         return;
     }
+    fx.touch();
     alert.acknowledged = false;
     alert.ack_time = None;
     alert.ack_user = None;
@@ -78,16 +71,12 @@ pub(crate) fn unacknowledge(
         alert: (**alert).clone(),
     });
     let view = RuleView::for_meta(fx.config, &entry.meta);
-    entry.due = next_due(&entry.trackers, &view);
+    entry.set_due(next_due(&entry.trackers, &view));
 }
 
 /// Clears a firing alert by hand: no resolve notification; quiet until its condition goes
 /// away.
-pub(crate) fn clear(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    alert_id: &str,
-    fx: &mut Effects,
-) {
+pub(crate) fn clear(resources: &mut Entries, alert_id: &str, fx: &mut Effects) {
     let Some((entry, index)) = firing(resources, alert_id) else {
         return;
     };
@@ -96,6 +85,7 @@ pub(crate) fn clear(
     else {
         return;
     };
+    fx.touch();
     alert.resolved_time = Some(fx.now);
     fx.outgoing.forget(&entry.meta.id, &tracker.key);
     fx.events.push(AlertEvent::Cleared {
@@ -103,15 +93,24 @@ pub(crate) fn clear(
     });
     fx.remember_resolved(*alert);
     let view = RuleView::for_meta(fx.config, &entry.meta);
-    entry.due = next_due(&entry.trackers, &view);
+    entry.set_due(next_due(&entry.trackers, &view));
 }
 
-/// Forgets a removed resource; its firing alerts resolve (notified ones with a resolve
-/// notification).
-pub(crate) fn remove(resources: &mut HashMap<String, ResourceAlerts>, id: &str, fx: &mut Effects) {
+/// Forgets a removed resource (its entry and restart counts); its firing alerts resolve
+/// (notified ones with a resolve notification).
+pub(crate) fn remove(
+    resources: &mut Entries,
+    restarts: &mut RestartLog,
+    id: &str,
+    fx: &mut Effects,
+) {
+    if restarts.remove(id).is_some() {
+        fx.touch();
+    }
     let Some(mut entry) = resources.remove(id) else {
         return;
     };
+    fx.touch();
     for tracker in &mut entry.trackers {
         resolve(&entry.meta, tracker, fx);
         fx.outgoing.forget(&entry.meta.id, &tracker.key);
@@ -119,7 +118,13 @@ pub(crate) fn remove(resources: &mut HashMap<String, ResourceAlerts>, id: &str, 
 }
 
 /// Marks `<alertId>:<event>` delivered.
-pub(crate) fn delivered(outbox: &mut VecDeque<Sent>, alert_id: &str, event: &str) {
+pub(crate) fn delivered(
+    outbox: &mut VecDeque<Sent>,
+    alert_id: &str,
+    event: &str,
+    fx: &mut Effects,
+) {
+    let before = outbox.len();
     outbox.retain(|sent| {
         let id = &sent.item.event_id;
         let matches = id
@@ -128,6 +133,9 @@ pub(crate) fn delivered(outbox: &mut VecDeque<Sent>, alert_id: &str, event: &str
             .is_some_and(|rest| rest == event);
         !matches
     });
+    if outbox.len() != before {
+        fx.touch();
+    }
 }
 
 /// Emits every unconfirmed notification item again, one `Notify` each, with its original

@@ -1,6 +1,6 @@
 //! [`apply_config`]: adopt a new configuration without emitting anything.
 
-use pulse_model::Timestamp;
+use pulse_model::{ResourceType, Timestamp};
 
 use crate::alert::AlertKey;
 use crate::reducer::judge::{level, render, threshold_for};
@@ -16,22 +16,27 @@ use crate::state::{AlertState, Outgoing, Phase, ResourceMeta, Tracker};
 ///   breach are dropped; firing ones that are now below their clear value end without a
 ///   resolve notification; the others take the new level and threshold;
 /// - powered-off and PBS job alerts take the new severity;
-/// - held notifications are re-checked against the new policy on the next tick.
+/// - held notifications are re-checked against the new policy on the next tick;
+/// - containers whose rules are all off forget their restart counts.
+///
+/// The state's [`AlertState::generation`] moves: the owner saves it.
 pub fn apply_config(mut state: AlertState, config: &AlertConfig) -> AlertState {
     let AlertState {
         resources,
+        restarts,
         outgoing,
+        generation,
         ..
     } = &mut state;
+    *generation = generation.wrapping_add(1);
     if outgoing.items.iter().any(|item| item.held.is_some()) {
         outgoing.recheck = Some(Timestamp::MIN);
         for item in &mut outgoing.items {
             item.release = None;
         }
     }
-    for entry in resources.values_mut() {
+    resources.retain(|_, entry| {
         let view = RuleView::for_meta(config, &entry.meta);
-        let all = view.all_disabled();
         let meta = &entry.meta;
         entry.trackers.retain_mut(|tracker| {
             if view.key_off(&tracker.key, meta.disk_type.as_deref()) {
@@ -41,11 +46,12 @@ pub fn apply_config(mut state: AlertState, config: &AlertConfig) -> AlertState {
             rejudge(tracker, &view, meta, outgoing);
             true
         });
-        if all {
-            entry.restarts.clear();
-        }
-        entry.due = next_due(&entry.trackers, &view);
-    }
+        entry.set_due(next_due(&entry.trackers, &view));
+        entry.worth_keeping()
+    });
+    restarts.retain(|id, _| {
+        !RuleView::new(config, id, Some(ResourceType::AppContainer)).all_disabled()
+    });
     state
 }
 

@@ -1,15 +1,13 @@
 //! `Signal::Tick`: time-driven transitions (delays, clear delays, escalation) and pruning of
 //! idle history.
 
-use std::collections::HashMap;
-
 use pulse_model::Timestamp;
 
 use crate::reducer::effects::Effects;
 use crate::reducer::lifecycle::{advance, next_due};
 use crate::reducer::view::RuleView;
 use crate::rules::AlertConfig;
-use crate::state::{Phase, ResourceAlerts};
+use crate::state::{Entries, Phase};
 
 /// Milliseconds per second.
 const SECOND_MS: u64 = 1_000;
@@ -21,24 +19,22 @@ const HOUR_MS: u64 = 3_600_000;
 const SWEEP_MS: u64 = 60_000;
 
 /// Advances the trackers of every resource with something due; at most once a minute, drops
-/// idle trackers whose history no policy needs any more.
-pub(crate) fn run(
-    resources: &mut HashMap<String, ResourceAlerts>,
-    swept_at: &mut Option<Timestamp>,
-    fx: &mut Effects,
-) {
+/// idle trackers whose history no policy needs any more (and entries left with nothing to keep).
+pub(crate) fn run(resources: &mut Entries, swept_at: &mut Option<Timestamp>, fx: &mut Effects) {
     let now = fx.now;
     let sweep = swept_at.is_none_or(|at| now.millis_since(at) >= SWEEP_MS);
     if sweep {
         *swept_at = Some(now);
     }
     let retention = retention_ms(fx.config);
+    let mut dropped = false;
     for entry in resources.values_mut() {
         if entry.due.is_some_and(|due| due <= now) {
             let view = RuleView::for_meta(fx.config, &entry.meta);
             // A rule switched off since the last observation never fires or resolves loudly.
             let meta = &entry.meta;
             let outgoing = &mut *fx.outgoing;
+            let before = entry.trackers.len();
             entry.trackers.retain(|t| {
                 let off = view.key_off(&t.key, meta.disk_type.as_deref());
                 if off {
@@ -46,19 +42,33 @@ pub(crate) fn run(
                 }
                 !off
             });
+            if entry.trackers.len() != before {
+                fx.touch();
+                dropped |= !entry.worth_keeping();
+            }
             for tracker in &mut entry.trackers {
                 advance(&entry.meta, tracker, &view, fx);
             }
-            entry.due = next_due(&entry.trackers, &view);
+            if entry.set_due(next_due(&entry.trackers, &view)) {
+                fx.touch();
+            }
         }
         if sweep {
+            let before = entry.trackers.len();
             entry.trackers.retain(|t| {
                 !matches!(t.phase, Phase::Idle)
                     || t.history
                         .latest()
                         .is_some_and(|latest| now.millis_since(latest) < retention)
             });
+            if entry.trackers.len() != before {
+                fx.touch();
+                dropped |= !entry.worth_keeping();
+            }
         }
+    }
+    if dropped {
+        resources.retain(|_, entry| entry.worth_keeping());
     }
 }
 

@@ -25,17 +25,21 @@ pub(crate) struct RuleView<'a> {
 impl<'a> RuleView<'a> {
     /// The view for the resource described by `meta`.
     pub fn for_meta(config: &'a AlertConfig, meta: &ResourceMeta) -> Self {
+        RuleView::new(config, &meta.id, meta.resource_type)
+    }
+
+    /// The view for resource `id` of type `resource_type` (unknown for resources only seen
+    /// through native alerts).
+    pub fn new(config: &'a AlertConfig, id: &str, resource_type: Option<ResourceType>) -> Self {
         let overrides = if config.overrides.is_empty() {
             None
         } else {
-            config.overrides.get(&meta.id)
+            config.overrides.get(id)
         };
-        let type_set = meta
-            .resource_type
-            .and_then(|resource_type| config.thresholds.get(&resource_type));
+        let type_set = resource_type.and_then(|t| config.thresholds.get(&t));
         RuleView {
             config,
-            resource_type: meta.resource_type,
+            resource_type,
             overrides,
             type_set,
         }

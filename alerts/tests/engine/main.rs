@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod footprint;
 mod policies;
 mod properties;
 mod rules;

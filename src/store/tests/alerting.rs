@@ -125,6 +125,71 @@ fn state_history_and_deliveries_commit_together_and_survive_reopen() {
     assert_eq!(store.queue_stats("default").unwrap().pending, 1);
 }
 
+/// `state` as the alert state format 1 stored it: no `version`, restart samples inside the
+/// entries, and an entry (facts only) for every resource observed, alerting or not.
+fn as_format_1(state: &AlertState, quiet: &[&str]) -> serde_json::Value {
+    let mut doc = serde_json::to_value(state).unwrap();
+    let object = doc.as_object_mut().unwrap();
+    assert_eq!(object.remove("version"), Some(serde_json::json!(2)));
+    let restarts = object.remove("restarts").unwrap();
+    let resources = object["resources"].as_object_mut().unwrap();
+    for id in quiet {
+        resources.insert(
+            (*id).to_owned(),
+            serde_json::json!({"meta": {"id": id, "name": id, "resourceType": "vm"},
+                               "trackers": [], "restarts": []}),
+        );
+    }
+    for (id, samples) in restarts.as_object().unwrap() {
+        resources.insert(
+            id.clone(),
+            serde_json::json!({"meta": {"id": id, "name": id, "resourceType": "app-container"},
+                               "trackers": [], "restarts": samples}),
+        );
+    }
+    doc
+}
+
+#[test]
+fn alert_state_stored_in_format_1_loads_and_is_rewritten_smaller() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, _) = firing();
+    let mut container = vm("ct-1", 1.0);
+    container.resource_type = ResourceType::AppContainer;
+    container.metrics = Metrics::default();
+    container.facets.insert(
+        "docker".into(),
+        serde_json::json!({"state": "running", "restartCount": 4}),
+    );
+    let signal = Signal::Observed {
+        resource: Box::new(container),
+    };
+    state.step(
+        &signal,
+        &AlertConfig::default(),
+        Timestamp::from_millis(12_000),
+    );
+    assert_eq!(
+        (state.tracked_resources(), state.restart_histories()),
+        (1, 1)
+    );
+    let quiet: Vec<String> = (0..50).map(|i| format!("vm-quiet-{i}")).collect();
+    let quiet: Vec<&str> = quiet.iter().map(String::as_str).collect();
+    let old = crate::store::codec::encode(&as_format_1(&state, &quiet)).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let tree = store.tree(crate::store::sled_store::Tree::AlertState);
+    tree.insert("default", old.as_slice()).unwrap();
+    let loaded = store.load_alert_state("default").unwrap().unwrap();
+    assert_eq!(loaded, state);
+    assert_eq!(loaded.restart_histories(), 1);
+    store
+        .commit_alert_step("default", Some(&loaded), &[], &[])
+        .unwrap();
+    let new = tree.get("default").unwrap().unwrap();
+    assert!(new.len() < old.len(), "{} ≥ {}", new.len(), old.len());
+    assert_eq!(store.load_alert_state("default").unwrap(), Some(state));
+}
+
 #[test]
 fn attempts_move_the_due_index_and_dead_letters_are_listed() {
     let dir = tempfile::tempdir().unwrap();
