@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use pulse_alerts::{AlertConfig, AlertState, Signal};
 use pulse_model::{
-    stable_id, Identity, MetricValue, Metrics, Resource, ResourceType, Source, Status, Timestamp,
+    stable_id, Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
+    Timestamp,
 };
 use serde_json::json;
 
@@ -70,7 +71,7 @@ fn base(id: String, name: String, resource_type: ResourceType) -> Resource {
         updated_at: Timestamp::from_millis(T0),
         sources: vec![Source::Docker],
         source_status: Default::default(),
-        identity: Identity::default(),
+        identity: Identity::default().into(),
         metrics: Metrics::default(),
         parent_id: None,
         tags: Vec::new(),
@@ -114,20 +115,26 @@ fn container(h: usize, j: usize, cpu: f64) -> Resource {
         ResourceType::Agent,
         &format!("machine:{agent_id}"),
     ));
-    r.metrics.cpu = Some(MetricValue {
-        value: Some(cpu),
-        percent: Some(cpu / 8.0),
-        unit: "percent".into(),
-        ..MetricValue::default()
-    });
+    r.metrics.set(
+        MetricKind::Cpu,
+        Some(MetricValue {
+            value: Some(cpu),
+            percent: Some(cpu / 8.0),
+            unit: "percent".into(),
+            ..MetricValue::default()
+        }),
+    );
     let used = 200_000_000 + j as u64;
-    r.metrics.memory = Some(MetricValue {
-        value: Some(used as f64),
-        used: Some(used),
-        total: Some(1_073_741_824),
-        percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
-        unit: "bytes".into(),
-    });
+    r.metrics.set(
+        MetricKind::Memory,
+        Some(MetricValue {
+            value: Some(used as f64),
+            used: Some(used),
+            total: Some(1_073_741_824),
+            percent: Some(used as f64 / 1_073_741_824.0 * 100.0),
+            unit: "bytes".into(),
+        }),
+    );
     r.facets.insert(
         "docker".into(),
         json!({"containerId": id, "health": "healthy", "image": "registry.example/app:1.0",
