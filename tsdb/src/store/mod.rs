@@ -487,6 +487,32 @@ mod tests {
         assert_eq!(db.series_count(), 0);
     }
 
+    #[test]
+    fn rollup_passes_do_not_fill_the_read_cache_and_queries_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = open(&dir, &TierConfig::default());
+        let window = TierConfig::default().tiers[0].max_chunk_span_ms;
+        // Two raw windows: the first one sealed and flushed before any rollup pass, so the pass
+        // reads it from its block file.
+        for i in 0..2 * window / 10_000 {
+            for key in ["a", "b"] {
+                db.append(key, T0 + i * 10_000, (i % 7) as f64)
+                    .expect("append");
+            }
+        }
+        db.flush().expect("flush");
+        assert!(db.stats().expect("stats").chunks >= 2);
+        let p = db.rollup(T0 + 2 * window).expect("rollup");
+        assert!(p.buckets >= 2 * 59, "{p:?}");
+        assert_eq!(db.blocks.cached_bytes(), 0);
+        // A query of the same window keeps what it read.
+        let rows = db
+            .query("a", T0, T0 + window - 1, 0, T0 + window)
+            .expect("query");
+        assert_eq!(rows.len() as i64, window / 10_000);
+        assert!(db.blocks.cached_bytes() > 0);
+    }
+
     /// Every series' flushed chunk references per tier, as `(key, tier, [(start bound, ref)])`.
     type RefLists = Vec<(Vec<u8>, usize, Vec<(i64, refs::ChunkRef)>)>;
 

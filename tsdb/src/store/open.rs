@@ -504,7 +504,7 @@ mod tests {
                 offset,
                 len,
             };
-            let payload = blocks.read(&addr).unwrap().unwrap().to_vec();
+            let payload = blocks.read_kept(&addr).unwrap().unwrap().to_vec();
             let mut legacy = vec![1u8];
             legacy.extend_from_slice(rest);
             batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], payload);

@@ -52,7 +52,7 @@ impl Tsdb {
     /// finalized.
     pub fn rollup_step(&self, now_ms: i64, max_series: usize) -> Result<RollupProgress> {
         let mut progress = RollupProgress::default();
-        let mut cache = BundleCache::default();
+        let mut cache = BundleCache::for_rollup();
         while progress.series < max_series {
             let mut inner = lock(&self.inner);
             let Some(key) = next_key(&inner.series, inner.rollup_cursor.as_deref()) else {
