@@ -21,11 +21,12 @@ mod refs;
 mod retain;
 mod rollup;
 mod series;
+mod table;
 mod wal;
 mod wal_files;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,7 @@ use crate::series_key::SeriesKey;
 use aggregate::floor_to;
 use blocks::{Blocks, RecordAddr};
 use series::SeriesState;
+use table::SeriesTable;
 use wal_files::WalFiles;
 
 /// Timestamps accepted by the store: ±2^62 ms (±146 million years), which keeps all internal
@@ -90,14 +92,11 @@ impl BundleMeta {
 /// Mutable in-memory state.
 #[derive(Debug, Default)]
 struct Inner {
-    /// Every series by key. Boxed: B-tree nodes hold their values inline and are often only half
-    /// full, so a large value would leave hundreds of bytes unused per series.
-    series: BTreeMap<Arc<[u8]>, Box<SeriesState>>,
-    /// Series key of every id (the same allocation as the `series` key).
-    by_id: HashMap<u32, Arc<[u8]>>,
+    /// Every series, by key, id and slot.
+    series: SeriesTable,
     next_id: u32,
-    /// Ids whose `I` record the next flush writes.
-    new_ids: Vec<u32>,
+    /// Ids (with their keys) whose `I` record the next flush writes.
+    new_ids: Vec<(u32, Box<[u8]>)>,
     /// Ids of forgotten series whose `I` record the next flush deletes.
     removed_ids: Vec<u32>,
     bundles: BTreeMap<u32, BundleMeta>,
@@ -112,8 +111,8 @@ struct Inner {
     samples_rejected: u64,
     /// Sequence for pending chunks.
     seq: u64,
-    rollup_cursor: Option<Arc<[u8]>>,
-    retain_cursor: Option<Arc<[u8]>>,
+    rollup_cursor: Option<Box<[u8]>>,
+    retain_cursor: Option<Box<[u8]>>,
 }
 
 impl Inner {
@@ -125,15 +124,11 @@ impl Inner {
                 .next_id
                 .checked_add(1)
                 .ok_or(TsdbError::InvalidArgument("series id space exhausted"))?;
-            let key: Arc<[u8]> = key.into();
-            self.series
-                .insert(Arc::clone(&key), Box::new(SeriesState::new(config, id)?));
-            self.by_id.insert(id, key);
-            self.new_ids.push(id);
+            self.series.insert(key, SeriesState::new(config, id)?)?;
+            self.new_ids.push((id, key.into()));
         }
         self.series
             .get_mut(key)
-            .map(|s| &mut **s)
             .ok_or(TsdbError::InvalidArgument("series vanished"))
     }
 }
@@ -252,7 +247,7 @@ impl Tsdb {
         lock(&self.inner)
             .series
             .keys()
-            .map(|k| SeriesKey::from(&k[..]))
+            .map(SeriesKey::from)
             .collect()
     }
 
@@ -266,12 +261,9 @@ impl Tsdb {
         let inner = lock(&self.inner);
         inner
             .series
-            .range::<[u8], _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, _)| k.to_vec())
+            .keys_from(prefix)
+            .take_while(|k| k.starts_with(prefix))
+            .map(<[u8]>::to_vec)
             .collect()
     }
 
@@ -519,7 +511,7 @@ mod tests {
     fn ref_lists(db: &Tsdb) -> RefLists {
         let inner = lock(&db.inner);
         let mut out = Vec::new();
-        for (key, s) in &inner.series {
+        for (key, s) in inner.series.iter() {
             for (tier, t) in s.tiers() {
                 out.push((key.to_vec(), tier, t.refs.iter().collect()));
             }
