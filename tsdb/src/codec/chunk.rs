@@ -48,28 +48,41 @@ pub struct ChunkEncoder {
 }
 
 /// One value coder state per column: a single-column (raw) chunk keeps its one state inline, a
-/// wider (rollup) chunk its states on the heap, so a raw head does not pay for four columns.
+/// wider (rollup) chunk its states on the heap behind a thin pointer, so a raw head does not pay
+/// for four columns and the enum is 16 bytes (its tag lives in the inline state's spare values).
 #[derive(Debug, Clone)]
 enum ValueStates {
     One([ValueEncoder; 1]),
-    Many(Box<[ValueEncoder]>),
+    Two(Box<[ValueEncoder; 2]>),
+    Three(Box<[ValueEncoder; 3]>),
+    Four(Box<[ValueEncoder; 4]>),
 }
 
+const _: () = assert!(
+    MAX_COLUMNS == 4,
+    "ValueStates has a variant per column count"
+);
+
 impl ValueStates {
-    /// States for `columns` (1..=[`MAX_COLUMNS`]) columns.
-    fn new(columns: usize) -> Self {
-        if columns == 1 {
-            ValueStates::One([ValueEncoder::default()])
-        } else {
-            ValueStates::Many(vec![ValueEncoder::default(); columns].into_boxed_slice())
-        }
+    /// States for `columns` (1..=[`MAX_COLUMNS`]) columns; `None` for any other count.
+    fn new(columns: usize) -> Option<Self> {
+        let v = ValueEncoder::default();
+        Some(match columns {
+            1 => ValueStates::One([v]),
+            2 => ValueStates::Two(Box::new([v; 2])),
+            3 => ValueStates::Three(Box::new([v; 3])),
+            4 => ValueStates::Four(Box::new([v; 4])),
+            _ => return None,
+        })
     }
 
     #[inline]
     fn as_mut_slice(&mut self) -> &mut [ValueEncoder] {
         match self {
             ValueStates::One(one) => one,
-            ValueStates::Many(many) => many,
+            ValueStates::Two(s) => &mut s[..],
+            ValueStates::Three(s) => &mut s[..],
+            ValueStates::Four(s) => &mut s[..],
         }
     }
 
@@ -77,7 +90,9 @@ impl ValueStates {
     fn len(&self) -> usize {
         match self {
             ValueStates::One(_) => 1,
-            ValueStates::Many(many) => many.len(),
+            ValueStates::Two(_) => 2,
+            ValueStates::Three(_) => 3,
+            ValueStates::Four(_) => 4,
         }
     }
 }
@@ -86,11 +101,9 @@ impl ChunkEncoder {
     /// Creates an empty chunk with `columns` values per sample and timestamps stored at `unit_ms`
     /// resolution (use 1 for lossless millisecond timestamps).
     pub fn new(columns: usize, unit_ms: i64) -> Result<Self> {
-        if columns == 0 || columns > MAX_COLUMNS {
-            return Err(TsdbError::InvalidArgument(
-                "chunk needs 1 to 4 value columns",
-            ));
-        }
+        let values = ValueStates::new(columns).ok_or(TsdbError::InvalidArgument(
+            "chunk needs 1 to 4 value columns",
+        ))?;
         if unit_ms <= 0 {
             return Err(TsdbError::InvalidArgument(
                 "chunk time unit must be positive",
@@ -101,7 +114,7 @@ impl ChunkEncoder {
             count: 0,
             first_tick: 0,
             ts: TimestampEncoder::default(),
-            values: ValueStates::new(columns),
+            values,
             bits: BitWriter::default(),
         })
     }
@@ -582,7 +595,7 @@ mod tests {
     #[test]
     fn encoders_hold_one_value_state_per_column() {
         // Every series keeps an open raw encoder (docs/performance.md, issue 2).
-        assert!(std::mem::size_of::<ChunkEncoder>() <= 104);
+        assert!(std::mem::size_of::<ChunkEncoder>() <= 96);
         for columns in 1..=MAX_COLUMNS {
             let mut enc = ChunkEncoder::new(columns, 1000).unwrap();
             assert_eq!(enc.columns(), columns);

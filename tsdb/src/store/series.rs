@@ -623,8 +623,8 @@ mod tests {
         // The chunk references' base and unit (refs.rs) add 8 bytes per tier to save 16 per chunk.
         assert!(size_of::<super::ChunkRefs>() <= 32);
         assert_eq!(size_of::<Pending>(), 8);
-        assert!(size_of::<TierState>() <= 168);
-        assert!(size_of::<SeriesState>() <= 288);
+        assert!(size_of::<TierState>() <= 160);
+        assert!(size_of::<SeriesState>() <= 280);
     }
 
     #[test]
