@@ -1,11 +1,17 @@
 //! The newest value of every resource metric per tenant, kept by the history writers for the
 //! `/metrics/resources` scrape endpoint and as the label source of remote_write (SPEC §9).
+//!
+//! One entry per resource, so it is kept compact (docs/performance.md, issue 2): the map is keyed
+//! by the entry's own labels (no second copy of the id), label strings and values are boxed
+//! slices without spare room, and the writer's sample spacing (when it last stored samples of
+//! the resource) lives in the same entry instead of a map of its own.
 
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::sync::{Arc, RwLock};
 
-use pulse_model::Resource;
+use pulse_model::{Resource, Status};
 
 use super::metric::{samples_of, status_value, Metric};
 
@@ -18,13 +24,13 @@ pub struct ResourceLabels {
     /// `org`.
     pub org: Arc<str>,
     /// `resource_id`.
-    pub id: String,
+    pub id: Box<str>,
     /// `resource_type`.
     pub resource_type: &'static str,
     /// `resource_name`.
-    pub name: String,
+    pub name: Box<str>,
     /// `source`: the resource's sources, comma-separated in priority order.
-    pub source: String,
+    pub source: Box<str>,
 }
 
 impl ResourceLabels {
@@ -32,15 +38,16 @@ impl ResourceLabels {
     pub fn of(org: &Arc<str>, resource: &Resource) -> ResourceLabels {
         ResourceLabels {
             org: Arc::clone(org),
-            id: resource.id.clone(),
+            id: resource.id.as_str().into(),
             resource_type: resource.resource_type.as_str(),
-            name: resource.name.clone(),
+            name: resource.name.as_str().into(),
             source: resource
                 .sources
                 .iter()
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
-                .join(","),
+                .join(",")
+                .into_boxed_str(),
         }
     }
 
@@ -61,10 +68,10 @@ impl ResourceLabels {
 pub struct LatestResource {
     /// Its labels.
     pub labels: Arc<ResourceLabels>,
-    /// `pulse_resource_status` value, if the status is known.
-    pub status: Option<f64>,
+    /// The resource's status (its `pulse_resource_status` value: [`LatestResource::status_value`]).
+    pub status: Status,
     /// Metric values (quantised as stored).
-    pub values: Vec<(Metric, f64)>,
+    pub values: Box<[(Metric, f64)]>,
 }
 
 impl LatestResource {
@@ -72,13 +79,65 @@ impl LatestResource {
     pub fn of(org: &Arc<str>, resource: &Resource) -> LatestResource {
         LatestResource {
             labels: Arc::new(ResourceLabels::of(org, resource)),
-            status: status_value(resource.status),
-            values: samples_of(resource),
+            status: resource.status,
+            values: samples_of(resource).into_boxed_slice(),
         }
+    }
+
+    /// `pulse_resource_status` value, if the status is known.
+    pub fn status_value(&self) -> Option<f64> {
+        status_value(self.status)
     }
 }
 
-type OrgMap = BTreeMap<String, LatestResource>;
+/// No sample stored yet ([`Entry::last_sample_ms`]).
+const NEVER: i64 = i64::MIN;
+
+/// A resource's entry: its newest values and when the history writer last stored samples of it.
+/// Ordered and found by resource id (the labels' own copy).
+#[derive(Debug)]
+struct Entry {
+    resource: LatestResource,
+    /// Time of the last samples stored, or [`NEVER`].
+    last_sample_ms: i64,
+}
+
+impl Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        &self.resource.labels.id
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.resource.labels.id == other.resource.labels.id
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.resource.labels.id.cmp(&other.resource.labels.id)
+    }
+}
+
+type OrgMap = BTreeSet<Entry>;
+
+/// How the writer spaces the samples it stores for one resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Spacing {
+    /// When the diff was made.
+    pub at_ms: i64,
+    /// Samples of one resource closer together than this are skipped.
+    pub min_ms: i64,
+}
 
 /// Newest values of every tenant, shared between writers (update) and scrapes (render).
 #[derive(Debug, Clone, Default)]
@@ -87,17 +146,40 @@ pub struct Latest {
 }
 
 impl Latest {
-    /// Applies one diff of `org`.
-    pub fn apply(&self, org: &str, upserted: Vec<LatestResource>, removed: &[String]) {
+    /// Applies one diff of `org`: stores the newest values of every upserted resource and forgets
+    /// the removed ones. Before storing a resource it calls `sample(resource, due)`, where `due`
+    /// says whether history samples of it are due: none was stored within `spacing.min_ms`
+    /// before `spacing.at_ms`. A due resource with values counts as sampled at `spacing.at_ms`.
+    pub fn apply(
+        &self,
+        org: &str,
+        upserted: Vec<LatestResource>,
+        removed: &[String],
+        spacing: Spacing,
+        mut sample: impl FnMut(&LatestResource, bool),
+    ) {
         let Ok(mut orgs) = self.orgs.write() else {
             return;
         };
         let map = orgs.entry(org.to_owned()).or_default();
-        for r in upserted {
-            map.insert(r.labels.id.clone(), r);
+        for resource in upserted {
+            let last = map
+                .get::<str>(&resource.labels.id)
+                .map_or(NEVER, |e| e.last_sample_ms);
+            let due = last == NEVER || spacing.at_ms - last >= spacing.min_ms;
+            sample(&resource, due);
+            let last_sample_ms = if due && !resource.values.is_empty() {
+                spacing.at_ms
+            } else {
+                last
+            };
+            map.replace(Entry {
+                resource,
+                last_sample_ms,
+            });
         }
         for id in removed {
-            map.remove(id);
+            map.remove::<str>(id);
         }
     }
 
@@ -112,7 +194,7 @@ impl Latest {
     pub fn len(&self) -> usize {
         self.orgs
             .read()
-            .map(|o| o.values().map(BTreeMap::len).sum())
+            .map(|o| o.values().map(BTreeSet::len).sum())
             .unwrap_or(0)
     }
 
@@ -126,7 +208,10 @@ impl Latest {
         let Ok(orgs) = self.orgs.read() else {
             return String::new();
         };
-        let resources: Vec<&LatestResource> = orgs.values().flat_map(BTreeMap::values).collect();
+        let resources: Vec<&LatestResource> = orgs
+            .values()
+            .flat_map(|map| map.iter().map(|e| &e.resource))
+            .collect();
         let mut out = String::with_capacity(256 + resources.len() * 600);
         family(
             &mut out,
@@ -134,7 +219,7 @@ impl Latest {
             "Status of a resource: 1 online, 0.5 warning, 0 offline",
             resources
                 .iter()
-                .filter_map(|r| r.status.map(|v| (&*r.labels, v))),
+                .filter_map(|r| r.status_value().map(|v| (&*r.labels, v))),
         );
         let mut names: Vec<(&'static str, &'static str)> = Vec::new();
         for m in Metric::ALL {
@@ -212,18 +297,46 @@ mod tests {
                 name: name.into(),
                 source: "proxmox".into(),
             }),
-            status: Some(1.0),
-            values: vec![(Metric::Cpu, 12.5), (Metric::NetIn, 1000.0)],
+            status: Status::Online,
+            values: Box::new([(Metric::Cpu, 12.5), (Metric::NetIn, 1000.0)]),
         }
+    }
+
+    const AT: Spacing = Spacing {
+        at_ms: 1_000_000,
+        min_ms: 1_000,
+    };
+
+    /// Applies a diff at `at_ms` and returns the ids the writer would sample.
+    fn apply(
+        l: &Latest,
+        upserted: Vec<LatestResource>,
+        removed: &[String],
+        at_ms: i64,
+    ) -> Vec<String> {
+        let mut due = Vec::new();
+        l.apply(
+            "default",
+            upserted,
+            removed,
+            Spacing { at_ms, ..AT },
+            |r, d| {
+                if d {
+                    due.push(r.labels.id.to_string());
+                }
+            },
+        );
+        due
     }
 
     #[test]
     fn renders_families_with_escaped_labels_and_forgets_removed() {
         let l = Latest::default();
-        l.apply(
-            "default",
+        apply(
+            &l,
             vec![latest("vm-1", "a\"b\\c\nd"), latest("vm-2", "x")],
             &[],
+            AT.at_ms,
         );
         let text = l.render();
         assert!(text.contains("# TYPE pulse_resource_cpu_percent gauge"));
@@ -236,13 +349,14 @@ mod tests {
             text.matches("# HELP pulse_resource_disk_percent").count(),
             0
         );
-        l.apply(
-            "default",
+        apply(
+            &l,
             vec![LatestResource {
-                values: vec![(Metric::Disk, 1.0), (Metric::Usage, 2.0)],
+                values: Box::new([(Metric::Disk, 1.0), (Metric::Usage, 2.0)]),
                 ..latest("vm-3", "y")
             }],
             &[],
+            AT.at_ms,
         );
         assert_eq!(
             l.render()
@@ -250,9 +364,48 @@ mod tests {
                 .count(),
             1
         );
-        l.apply("default", vec![], &["vm-1".into()]);
+        apply(&l, vec![], &["vm-1".into()], AT.at_ms);
         assert_eq!(l.len(), 2);
         l.reset("default");
         assert!(l.is_empty() && l.render().is_empty());
+    }
+
+    #[test]
+    fn samples_are_due_once_per_spacing_and_only_stamped_with_values() {
+        let l = Latest::default();
+        let no_values = || LatestResource {
+            values: Box::new([]),
+            ..latest("vm-2", "b")
+        };
+        let t = AT.at_ms;
+        // New resources are due; only one with values is stamped.
+        assert_eq!(
+            apply(&l, vec![latest("vm-1", "a"), no_values()], &[], t),
+            ["vm-1", "vm-2"]
+        );
+        // Within the spacing: vm-1 waits, vm-2 (never sampled) stays due; updates are kept.
+        let renamed = latest("vm-1", "renamed");
+        assert_eq!(
+            apply(&l, vec![renamed, no_values()], &[], t + 999),
+            ["vm-2"]
+        );
+        assert!(l.render().contains(r#"resource_name="renamed""#));
+        assert_eq!(
+            apply(&l, vec![latest("vm-1", "a")], &[], t + 1_000),
+            ["vm-1"]
+        );
+        assert!(apply(&l, vec![latest("vm-1", "a")], &[], t + 1_500).is_empty());
+        // A removed or reset resource starts over.
+        apply(&l, vec![], &["vm-1".into()], t + 1_600);
+        assert_eq!(
+            apply(&l, vec![latest("vm-1", "a")], &[], t + 1_700),
+            ["vm-1"]
+        );
+        l.reset("default");
+        assert_eq!(
+            apply(&l, vec![latest("vm-1", "a")], &[], t + 1_800),
+            ["vm-1"]
+        );
+        assert_eq!(l.len(), 1);
     }
 }

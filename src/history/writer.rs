@@ -2,14 +2,13 @@
 //! changed resource into samples, batches them and hands batches to the history service; it also
 //! keeps the tenant's newest values for `/metrics/resources` and offers samples to remote_write.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 use pulse_actors::{ExitGuard, HubEvent, Subscription};
 
-use super::latest::{LatestResource, STATUS_SERIES};
+use super::latest::{LatestResource, Spacing, STATUS_SERIES};
 use super::remote_write::RemoteSample;
 use super::service::HistorySink;
 use super::store::{series_key, Sample};
@@ -33,7 +32,6 @@ pub struct HistoryWriter {
     subscription: Option<Subscription<HubItem>>,
     buffer: Vec<Sample>,
     remote: Vec<RemoteSample>,
-    last_sample: HashMap<String, i64>,
     _guard: ExitGuard,
 }
 
@@ -52,7 +50,6 @@ impl HistoryWriter {
             subscription: Some(subscription),
             buffer: Vec::with_capacity(BATCH_SAMPLES),
             remote: Vec::new(),
-            last_sample: HashMap::new(),
             _guard: guard,
         }
     }
@@ -71,45 +68,53 @@ impl HistoryWriter {
 
     fn record(&mut self, changes: &Changes) {
         let at = changes.at.as_millis();
-        let mut latest = Vec::with_capacity(changes.upserted.len());
-        for resource in &changes.upserted {
-            let current = LatestResource::of(&self.org, resource);
-            let due = self
-                .last_sample
-                .get(&resource.id)
-                .is_none_or(|&last| at - last >= MIN_SPACING_MS);
-            if due && !current.values.is_empty() {
-                self.last_sample.insert(resource.id.clone(), at);
-                for &(metric, value) in &current.values {
-                    self.buffer.push(Sample {
-                        key: series_key(&self.org, &resource.id, metric),
-                        ts_ms: at,
-                        value,
-                    });
+        let latest: Vec<LatestResource> = changes
+            .upserted
+            .iter()
+            .map(|resource| LatestResource::of(&self.org, resource))
+            .collect();
+        let spacing = Spacing {
+            at_ms: at,
+            min_ms: MIN_SPACING_MS,
+        };
+        let HistoryWriter {
+            org,
+            sink,
+            buffer,
+            remote,
+            ..
+        } = self;
+        let remote_on = sink.remote.is_some();
+        // The newest values are stored with when each resource was last sampled, so the writer
+        // keeps no per-resource state of its own.
+        sink.latest
+            .apply(org, latest, &changes.removed, spacing, |current, due| {
+                if due && !current.values.is_empty() {
+                    for &(metric, value) in &*current.values {
+                        buffer.push(Sample {
+                            key: series_key(org, &current.labels.id, metric),
+                            ts_ms: at,
+                            value,
+                        });
+                    }
                 }
-            }
-            if due && self.sink.remote.is_some() {
-                let labels = &current.labels;
-                let status = current.status.map(|v| (STATUS_SERIES, v));
-                let values = current
-                    .values
-                    .iter()
-                    .map(|(m, v)| (m.prometheus_name(), *v));
-                for (name, value) in status.into_iter().chain(values) {
-                    self.remote.push(RemoteSample {
-                        name,
-                        labels: Arc::clone(labels),
-                        value,
-                        ts_ms: at,
-                    });
+                if due && remote_on {
+                    let labels = &current.labels;
+                    let status = current.status_value().map(|v| (STATUS_SERIES, v));
+                    let values = current
+                        .values
+                        .iter()
+                        .map(|(m, v)| (m.prometheus_name(), *v));
+                    for (name, value) in status.into_iter().chain(values) {
+                        remote.push(RemoteSample {
+                            name,
+                            labels: Arc::clone(labels),
+                            value,
+                            ts_ms: at,
+                        });
+                    }
                 }
-            }
-            latest.push(current);
-        }
-        for id in &changes.removed {
-            self.last_sample.remove(id);
-        }
-        self.sink.latest.apply(&self.org, latest, &changes.removed);
+            });
         if self.buffer.len() >= BATCH_SAMPLES {
             self.hand_over();
         }
@@ -135,10 +140,7 @@ impl StreamHandler<HubEvent<HubItem>> for HistoryWriter {
     fn handle(&mut self, event: HubEvent<HubItem>, _: &mut Self::Context) {
         match event {
             HubEvent::Item(HubItem::Delta { changes, .. }) => self.record(&changes),
-            HubEvent::Item(HubItem::Reset) => {
-                self.sink.latest.reset(&self.org);
-                self.last_sample.clear();
-            }
+            HubEvent::Item(HubItem::Reset) => self.sink.latest.reset(&self.org),
             // Alert frames carry no metric values.
             HubEvent::Item(HubItem::Alert { .. }) => {}
             HubEvent::Lagged { dropped, discarded } => {

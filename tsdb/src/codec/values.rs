@@ -94,8 +94,8 @@ const ESC_SHIFT: u64 = 3;
 /// samples and tracks the median of heavy-tailed deltas rather than their mean.
 #[derive(Debug, Clone, Copy)]
 struct Rice {
-    /// Average bit length × 16.
-    bits16: u32,
+    /// Average bit length × 16 (at most 64 × 16).
+    bits16: u16,
 }
 
 impl Rice {
@@ -104,12 +104,15 @@ impl Rice {
     /// The Exp-Golomb order: the average bit length less one.
     #[inline]
     fn k(&self) -> u32 {
-        ((self.bits16 + 8) >> 4).saturating_sub(1).min(58)
+        ((u32::from(self.bits16) + 8) >> 4)
+            .saturating_sub(1)
+            .min(58)
     }
 
     #[inline]
     fn update(&mut self, z: u64) {
-        let target = (64 - z.leading_zeros()) * 16;
+        // Both at most 64 × 16, and so is every value between them.
+        let target = ((64 - z.leading_zeros()) * 16) as u16;
         let cur = self.bits16;
         self.bits16 = if target >= cur {
             cur + (target - cur) / 4
@@ -200,14 +203,24 @@ fn decimal_zeros(n: i64) -> u32 {
     z
 }
 
+/// Encoder state of one column. Every open chunk holds one per column, so it is kept to 16
+/// bytes: the decimal state is stored flat (the tag shares a word with its small fields) and
+/// worked on as an [`EncDecimal`].
 #[derive(Debug, Clone, Copy)]
 enum EncMode {
     Unset,
     Xor {
         prev: u64,
-        window: Option<(u32, u32)>,
+        /// Leading and trailing zeros of the current window (at most 31 and 63).
+        window: Option<(u8, u8)>,
     },
-    Decimal(EncDecimal),
+    Decimal {
+        prev: i64,
+        rice: Rice,
+        scale: i8,
+        run: u8,
+        zeros: u8,
+    },
 }
 
 /// Decimal-mode encoder state.
@@ -216,10 +229,24 @@ struct EncDecimal {
     scale: i8,
     prev: i64,
     rice: Rice,
-    /// Consecutive non-zero deltas whose integers all had trailing decimal zeros.
-    run: u32,
-    /// The fewest trailing zeros among those integers.
-    zeros: u32,
+    /// Consecutive non-zero deltas whose integers all had trailing decimal zeros (saturating: only
+    /// whether it reached [`COARSEN_AFTER`] matters).
+    run: u8,
+    /// The fewest trailing zeros among those integers (at most 15).
+    zeros: u8,
+}
+
+impl From<EncDecimal> for EncMode {
+    #[inline]
+    fn from(d: EncDecimal) -> EncMode {
+        EncMode::Decimal {
+            prev: d.prev,
+            rice: d.rice,
+            scale: d.scale,
+            run: d.run,
+            zeros: d.zeros,
+        }
+    }
 }
 
 impl EncDecimal {
@@ -244,12 +271,11 @@ impl EncDecimal {
     /// If the integers have kept trailing zeros long enough, the coarser `(scale, n)` for `n`.
     #[inline]
     fn coarser(&self, v: f64, n: i64) -> Option<(i8, i64)> {
-        if self.run < COARSEN_AFTER {
+        if u32::from(self.run) < COARSEN_AFTER {
             return None;
         }
         let room = (i16::from(self.scale) - i16::from(MIN_SCALE)).max(0) as u32;
-        let d = self
-            .zeros
+        let d = u32::from(self.zeros)
             .min(decimal_zeros(self.prev))
             .min(decimal_zeros(n))
             .min(room);
@@ -281,8 +307,9 @@ impl EncDecimal {
                 if z == 0 {
                     self.restart_run();
                 } else {
-                    self.run += 1;
-                    self.zeros = self.zeros.min(z);
+                    self.run = self.run.saturating_add(1);
+                    // At most 15 (decimal_zeros).
+                    self.zeros = self.zeros.min(z as u8);
                 }
             }
             self.prev = n;
@@ -341,7 +368,7 @@ impl ValueEncoder {
                     // nothing about the deltas that follow.
                     let mut first = Rice::START;
                     write_delta(w, n, &mut first);
-                    self.mode = EncMode::Decimal(EncDecimal::new(scale, n));
+                    self.mode = EncDecimal::new(scale, n).into();
                 }
                 None => {
                     w.write_bit(false);
@@ -360,7 +387,23 @@ impl ValueEncoder {
                 write_xor(w, v.to_bits() ^ *prev, window);
                 *prev = v.to_bits();
             }
-            EncMode::Decimal(ref mut dec) => dec.push(w, v),
+            EncMode::Decimal {
+                prev,
+                rice,
+                scale,
+                run,
+                zeros,
+            } => {
+                let mut dec = EncDecimal {
+                    scale,
+                    prev,
+                    rice,
+                    run,
+                    zeros,
+                };
+                dec.push(w, v);
+                self.mode = dec.into();
+            }
         }
     }
 }
@@ -393,14 +436,14 @@ fn write_delta(w: &mut BitWriter, delta: i64, rice: &mut Rice) {
 }
 
 #[inline]
-fn write_xor(w: &mut BitWriter, xor: u64, window: &mut Option<(u32, u32)>) {
+fn write_xor(w: &mut BitWriter, xor: u64, window: &mut Option<(u8, u8)>) {
     if xor == 0 {
         w.write_bit(false);
         return;
     }
     let lead = xor.leading_zeros().min(31);
     let trail = xor.trailing_zeros();
-    match *window {
+    match window.map(|(l, t)| (u32::from(l), u32::from(t))) {
         Some((wl, wt)) if lead >= wl && trail >= wt => {
             w.write_bits(0b10, 2);
             w.write_bits(xor >> wt, 64 - wl - wt);
@@ -412,7 +455,8 @@ fn write_xor(w: &mut BitWriter, xor: u64, window: &mut Option<(u32, u32)>) {
                 13,
             );
             w.write_bits(xor >> trail, meaningful);
-            *window = Some((lead, trail));
+            // lead ≤ 31, trail ≤ 63 (xor is not 0).
+            *window = Some((lead as u8, trail as u8));
         }
     }
 }
@@ -602,6 +646,26 @@ fn read_xor(r: &mut BitReader<'_>, window: &mut Option<(u32, u32)>) -> Result<u6
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_column_state_is_sixteen_bytes() {
+        // One per column of every open chunk: 16 bytes inline for a raw head, 64 on the heap for
+        // a rollup head (docs/performance.md, issue 2).
+        assert_eq!(std::mem::size_of::<ValueEncoder>(), 16);
+        // Its run counter saturates: 600 deltas that all keep a trailing zero at the coarsest
+        // scale, where nothing can be dropped.
+        let values: Vec<f64> = (0..600).map(|i| f64::from(10 + i % 50) * 1e17).collect();
+        round_trip(&values);
+        let mut w = BitWriter::default();
+        let mut enc = ValueEncoder::default();
+        for &v in &values {
+            enc.push(&mut w, v);
+        }
+        match enc.mode {
+            EncMode::Decimal { scale, run, .. } => assert_eq!((scale, run), (MIN_SCALE, u8::MAX)),
+            other => panic!("unexpected mode {other:?}"),
+        }
+    }
+
     fn round_trip(values: &[f64]) -> usize {
         let mut w = BitWriter::default();
         let mut enc = ValueEncoder::default();
@@ -725,7 +789,7 @@ mod tests {
             enc.push(&mut w, v);
         }
         match enc.mode {
-            EncMode::Decimal(d) => assert_eq!(d.scale, -3, "coarsened back to thousands"),
+            EncMode::Decimal { scale, .. } => assert_eq!(scale, -3, "coarsened back to thousands"),
             other => panic!("unexpected mode {other:?}"),
         }
     }

@@ -21,9 +21,12 @@
 //! length and CRC of every record they fetch from disk: a file deleted by retention (or deleted and
 //! created anew for the same window) reads as "gone", a damaged record as [`TsdbError::Corrupt`].
 //!
-//! Records read are kept in a small cache ([`CACHE_BYTES`], least recently used out first), so
-//! repeated queries over the same windows (dashboards refreshing) do not re-read and re-check the
-//! same ~60 KiB records; deleting or truncating a file drops its records from the cache.
+//! Records read by queries are kept in a small cache ([`CACHE_BYTES`], least recently used out
+//! first), so repeated queries over the same windows (dashboards refreshing) do not re-read and
+//! re-check the same ~60 KiB records; deleting or truncating a file drops its records from the
+//! cache. Rollup passes read every series' newest sealed window once or twice and never again, so
+//! their reads use the cache but do not fill it ([`Keep::No`]): filled by them, it held up to its
+//! whole 32 MiB of raw and minute windows nobody asked for again (docs/performance.md, issue 2).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -49,6 +52,15 @@ const MAX_PAYLOAD: usize = 64 << 20;
 
 /// Bytes of records kept in the read cache.
 pub(crate) const CACHE_BYTES: usize = 32 << 20;
+
+/// Whether a record read from its file is kept in the read cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Keep it (queries: dashboards read the same windows again).
+    Yes,
+    /// Use the cache if it holds the record, but do not add it (rollup passes).
+    No,
+}
 
 /// Identity of one block file: a tier window.
 pub(crate) type FileId = (u8, i64);
@@ -324,9 +336,10 @@ impl Blocks {
         Ok(out)
     }
 
-    /// The payload of the record at `addr` (from the cache or the file); `None` when the record is
-    /// gone (retention deleted its file since the caller looked it up).
-    pub(crate) fn read(&self, addr: &RecordAddr) -> Result<Option<Arc<[u8]>>> {
+    /// The payload of the record at `addr` (from the cache or the file, kept in the cache as
+    /// `keep` says); `None` when the record is gone (retention deleted its file since the caller
+    /// looked it up).
+    pub(crate) fn read(&self, addr: &RecordAddr, keep: Keep) -> Result<Option<Arc<[u8]>>> {
         if let Some(hit) = lock(&self.cache).get(addr) {
             return Ok(Some(hit));
         }
@@ -334,7 +347,9 @@ impl Blocks {
             return Ok(None);
         };
         let record: Arc<[u8]> = record.into();
-        lock(&self.cache).insert(*addr, Arc::clone(&record));
+        if keep == Keep::Yes {
+            lock(&self.cache).insert(*addr, Arc::clone(&record));
+        }
         Ok(Some(record))
     }
 
@@ -351,6 +366,19 @@ impl Blocks {
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+impl Blocks {
+    /// [`Blocks::read`] keeping the record (what queries do).
+    pub(crate) fn read_kept(&self, addr: &RecordAddr) -> Result<Option<Arc<[u8]>>> {
+        self.read(addr, Keep::Yes)
+    }
+
+    /// Bytes of records in the read cache.
+    pub(crate) fn cached_bytes(&self) -> usize {
+        lock(&self.cache).bytes
     }
 }
 
@@ -386,9 +414,9 @@ mod tests {
         let b = blocks.append(id, &[(3, b"world!")]).unwrap();
         assert_eq!(a[1].offset, HEADER + 5);
         assert_eq!(b[0].offset, a[1].end());
-        assert_eq!(&blocks.read(&a[0]).unwrap().unwrap()[..], b"hello");
-        assert_eq!(&blocks.read(&a[1]).unwrap().unwrap()[..], b"");
-        assert_eq!(&blocks.read(&b[0]).unwrap().unwrap()[..], b"world!");
+        assert_eq!(&blocks.read_kept(&a[0]).unwrap().unwrap()[..], b"hello");
+        assert_eq!(&blocks.read_kept(&a[1]).unwrap().unwrap()[..], b"");
+        assert_eq!(&blocks.read_kept(&b[0]).unwrap().unwrap()[..], b"world!");
         assert_eq!(blocks.total_bytes().unwrap(), (1, b[0].end()));
         let found = blocks.scan().unwrap();
         assert_eq!(
@@ -403,34 +431,51 @@ mod tests {
         let path = blocks.path(id);
         overwrite(&path, b[0].offset + HEADER + 1, b"X").unwrap();
         // Served from the cache until the cache lets go; the file itself fails its CRC.
-        assert_eq!(&blocks.read(&b[0]).unwrap().unwrap()[..], b"world!");
+        assert_eq!(&blocks.read_kept(&b[0]).unwrap().unwrap()[..], b"world!");
         assert!(matches!(
             blocks.read_file(&b[0]),
             Err(TsdbError::Corrupt(_))
         ));
         lock(&blocks.cache).forget(id);
-        assert!(matches!(blocks.read(&b[0]), Err(TsdbError::Corrupt(_))));
+        assert!(matches!(
+            blocks.read_kept(&b[0]),
+            Err(TsdbError::Corrupt(_))
+        ));
         let other = RecordAddr { bundle: 9, ..a[0] };
-        assert!(blocks.read(&other).unwrap().is_none());
+        assert!(blocks.read_kept(&other).unwrap().is_none());
         let beyond = RecordAddr {
             offset: 1 << 20,
             ..a[0]
         };
-        assert!(blocks.read(&beyond).unwrap().is_none());
+        assert!(blocks.read_kept(&beyond).unwrap().is_none());
 
         // Truncation and removal.
         blocks.truncate(id, a[1].end()).unwrap();
-        assert!(blocks.read(&b[0]).unwrap().is_none());
+        assert!(blocks.read_kept(&b[0]).unwrap().is_none());
         let c = blocks.append(id, &[(4, b"again")]).unwrap();
         assert_eq!(c[0].offset, a[1].end());
         blocks.remove(id).unwrap();
         blocks.remove(id).unwrap();
-        assert!(blocks.read(&a[0]).unwrap().is_none());
+        assert!(blocks.read_kept(&a[0]).unwrap().is_none());
         assert!(blocks.scan().unwrap().is_empty());
         // A new file for the same window starts empty, and stale addresses read as gone.
         let d = blocks.append(id, &[(5, b"fresh")]).unwrap();
         assert_eq!(d[0].offset, 0);
-        assert!(blocks.read(&a[0]).unwrap().is_none());
+        assert!(blocks.read_kept(&a[0]).unwrap().is_none());
+
+        // A read that does not keep the record leaves the cache as it was, but uses it.
+        let e = blocks.append(id, &[(6, b"passing")]).unwrap();
+        assert_eq!(
+            &blocks.read(&e[0], Keep::No).unwrap().unwrap()[..],
+            b"passing"
+        );
+        assert!(lock(&blocks.cache).get(&e[0]).is_none());
+        assert_eq!(&blocks.read_kept(&e[0]).unwrap().unwrap()[..], b"passing");
+        overwrite(&blocks.path(id), e[0].offset + HEADER, b"X").unwrap();
+        assert_eq!(
+            &blocks.read(&e[0], Keep::No).unwrap().unwrap()[..],
+            b"passing"
+        );
 
         // The cache stays within its budget.
         let mut cache = Cache::default();

@@ -61,6 +61,8 @@ pub struct FlushSummary {
 /// A chunk copied out for writing.
 struct Sealed {
     series: u32,
+    /// The series' slot in the table, checked against `series` when acknowledging.
+    slot: u32,
     tier: u8,
     window: i64,
     start: i64,
@@ -78,13 +80,15 @@ struct WrittenBundle {
     data: Vec<u8>,
     /// Index body (see bundle.rs).
     body: Vec<u8>,
-    /// `(series, pending seq, located, compact location)` of each chunk.
-    chunks: Vec<(u32, u64, Located, Loc)>,
+    /// `((slot, series), pending seq, located, compact location)` of each chunk.
+    chunks: Vec<((u32, u32), u64, Located, Loc)>,
 }
 
 /// A WAL run, to acknowledge.
 struct WalAck {
     series: u32,
+    /// The series' slot in the table, checked against `series` when acknowledging.
+    slot: u32,
     head_gen: u32,
     samples: u32,
     bits: usize,
@@ -162,6 +166,14 @@ impl Tsdb {
         inner.new_ids.drain(..n);
         let n = removed_ids.min(inner.removed_ids.len());
         inner.removed_ids.drain(..n);
+        // Registrations come in bursts (a store's first flush registers every series): keep no
+        // buffer, with its keys' room, between them.
+        if inner.new_ids.is_empty() {
+            inner.new_ids = Vec::new();
+        }
+        if inner.removed_ids.is_empty() {
+            inner.removed_ids = Vec::new();
+        }
         inner.flushed_samples_written = samples_written;
         for seq in delete_segments {
             inner.segments.remove(&seq);
@@ -172,11 +184,9 @@ impl Tsdb {
         for b in bundles {
             let tier = usize::from(b.meta.tier);
             let spec = &self.config.tiers[tier];
-            for (series, seq, loc, compact) in &b.chunks {
-                let Some(key) = inner.by_id.get(series).cloned() else {
-                    continue;
-                };
-                let Some(t) = inner.series.get_mut(&key).and_then(|s| s.tier_mut(tier)) else {
+            for ((slot, series), seq, loc, compact) in &b.chunks {
+                let state = inner.series.at_slot_mut(*slot, *series);
+                let Some(t) = state.and_then(|s| s.tier_mut(tier)) else {
                     continue;
                 };
                 t.ack_pending(*seq);
@@ -188,10 +198,7 @@ impl Tsdb {
         }
         if let Some((seq, _)) = segment {
             for ack in wal {
-                let Some(key) = inner.by_id.get(&ack.series).cloned() else {
-                    continue;
-                };
-                let Some(state) = inner.series.get_mut(&key) else {
+                let Some(state) = inner.series.at_slot_mut(ack.slot, ack.series) else {
                     continue;
                 };
                 let wal = &mut state.wal;
@@ -221,12 +228,13 @@ impl Tsdb {
         let mut acks: Vec<WalAck> = Vec::new();
         let mut pins: Option<u64> = None;
         let this_segment = inner.next_segment;
-        for state in inner.series.values() {
+        for (slot, state) in inner.series.slots() {
             for (tier, t) in state.tiers() {
                 let span = self.config.tiers[tier].max_chunk_span_ms;
-                for p in &t.pending {
+                for p in t.pending.iter() {
                     sealed.push(Sealed {
                         series: state.id,
+                        slot,
                         tier: tier as u8,
                         window: super::aggregate::floor_to(p.start, span),
                         start: p.start,
@@ -252,6 +260,7 @@ impl Tsdb {
                 });
                 acks.push(WalAck {
                     series: state.id,
+                    slot,
                     head_gen: wal.head_gen,
                     samples: raw.head.len() as u32,
                     bits: to,
@@ -341,7 +350,7 @@ impl Tsdb {
                         .iter()
                         .zip(located)
                         .zip(compact)
-                        .map(|((s, loc), c)| (s.series, s.seq, loc, c))
+                        .map(|((s, loc), c)| ((s.slot, s.series), s.seq, loc, c))
                         .collect(),
                 });
             }
@@ -362,9 +371,9 @@ impl Tsdb {
         let mut series_batches = Vec::new();
         for ids in inner.new_ids.chunks(SERIES_BATCH) {
             let mut series = sled::Batch::default();
-            for &id in ids {
-                if let Some(key) = inner.by_id.get(&id) {
-                    series.insert(&series_key(id)[..], &key[..]);
+            for (id, key) in ids {
+                if inner.series.contains_id(*id) {
+                    series.insert(&series_key(*id)[..], &key[..]);
                 }
             }
             series_batches.push(series);

@@ -28,7 +28,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::blocks::{Blocks, FileId, RecordAddr};
 use super::bundle::{self, Located};
@@ -324,11 +324,7 @@ fn load_series(tree: &sled::Tree, config: &TierConfig, inner: &mut Inner) -> Res
     for item in tree.scan_prefix([SERIES]) {
         let (k, v) = item?;
         let id = parse_series_key(&k)?;
-        let key: Arc<[u8]> = Arc::from(&v[..]);
-        inner
-            .series
-            .insert(Arc::clone(&key), Box::new(SeriesState::new(config, id)?));
-        inner.by_id.insert(id, key);
+        inner.series.insert(&v, SeriesState::new(config, id)?)?;
         inner.next_id = inner.next_id.max(id.saturating_add(1));
     }
     Ok(())
@@ -352,10 +348,7 @@ fn load_bundles(indexed: Vec<Indexed>, config: &TierConfig, inner: &mut Inner) -
         let mut members = Vec::with_capacity(located.len());
         for loc in located {
             members.push(loc.series);
-            let Some(key) = inner.by_id.get(&loc.series) else {
-                continue;
-            };
-            let Some(state) = inner.series.get_mut(key) else {
+            let Some(state) = inner.series.by_id_mut(loc.series) else {
                 continue;
             };
             // A rollup tier with a chunk on disk has received data: created here.
@@ -429,10 +422,7 @@ fn replay_wal(wal: &WalFiles, config: &TierConfig, inner: &mut Inner) -> Result<
     inner.segments = segments;
     let raw = &config.tiers[0];
     for (id, replay) in heads {
-        let Some(key) = inner.by_id.get(&id) else {
-            continue;
-        };
-        let Some(state) = inner.series.get_mut(key) else {
+        let Some(state) = inner.series.by_id_mut(id) else {
             continue;
         };
         let pieces: Vec<(&[u8], usize)> = replay
@@ -504,7 +494,7 @@ mod tests {
                 offset,
                 len,
             };
-            let payload = blocks.read(&addr).unwrap().unwrap().to_vec();
+            let payload = blocks.read_kept(&addr).unwrap().unwrap().to_vec();
             let mut legacy = vec![1u8];
             legacy.extend_from_slice(rest);
             batch.insert(&bundle_key(BUNDLE, tier, window, id)[..], payload);

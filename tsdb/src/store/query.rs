@@ -212,7 +212,7 @@ impl Tsdb {
             step,
             buckets,
         } = grid;
-        let mut cache = BundleCache::default();
+        let mut cache = BundleCache::for_query();
         let mut rows: Vec<Row> = Vec::new();
         let mut sums = vec![(0.0f64, 0.0f64); buckets];
         let mut out = Vec::with_capacity(snapshots.len());
@@ -289,7 +289,7 @@ impl Tsdb {
                 })
                 .collect()
         };
-        let mut cache = BundleCache::default();
+        let mut cache = BundleCache::for_query();
         let mut rows: Vec<Row> = Vec::new();
         let mut out = Vec::with_capacity(keys.len());
         for snap in &snapshots {

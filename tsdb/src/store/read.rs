@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::aggregate::Row;
-use super::blocks::{Blocks, RecordAddr};
+use super::blocks::{Blocks, Keep, RecordAddr};
 use super::bundle;
 use super::refs::ChunkRef;
 use super::series::TierState;
@@ -65,18 +65,35 @@ impl TierSnapshot {
     }
 }
 
-/// Bundles read during one query, shared by the series that live in them.
-#[derive(Default)]
+/// Bundles read during one query or rollup call, shared by the series that live in them.
 pub(crate) struct BundleCache {
     bundles: HashMap<RecordAddr, Arc<[u8]>>,
+    /// Whether records read from their files go to the store-wide read cache too.
+    keep: Keep,
 }
 
 impl BundleCache {
+    /// For a query: what it reads is kept in the store-wide read cache.
+    pub(crate) fn for_query() -> Self {
+        BundleCache {
+            bundles: HashMap::new(),
+            keep: Keep::Yes,
+        }
+    }
+
+    /// For a rollup pass: what it reads from files is not kept beyond this call (see blocks.rs).
+    pub(crate) fn for_rollup() -> Self {
+        BundleCache {
+            bundles: HashMap::new(),
+            keep: Keep::No,
+        }
+    }
+
     fn get(&mut self, blocks: &Blocks, addr: &RecordAddr) -> Result<Option<Arc<[u8]>>> {
         if let Some(v) = self.bundles.get(addr) {
             return Ok(Some(Arc::clone(v)));
         }
-        let Some(found) = blocks.read(addr)? else {
+        let Some(found) = blocks.read(addr, self.keep)? else {
             return Ok(None);
         };
         self.bundles.insert(*addr, Arc::clone(&found));

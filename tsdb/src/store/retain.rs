@@ -16,7 +16,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys::{bundle_key, INDEX};
-use super::rollup::next_key;
 use super::{lock, Tsdb};
 use crate::error::Result;
 
@@ -47,7 +46,7 @@ impl Tsdb {
         }
         let mut inner = lock(&self.inner);
         while progress.series < max_series {
-            let Some(key) = next_key(&inner.series, inner.retain_cursor.as_deref()) else {
+            let Some(key) = inner.series.next_key(inner.retain_cursor.as_deref()) else {
                 inner.retain_cursor = None;
                 progress.done = true;
                 break;
@@ -56,7 +55,6 @@ impl Tsdb {
             let empty = inner.series.get(&key).is_some_and(|s| s.is_empty());
             if empty {
                 if let Some(state) = inner.series.remove(&key) {
-                    inner.by_id.remove(&state.id);
                     inner.removed_ids.push(state.id);
                     progress.series_removed += 1;
                 }
@@ -93,9 +91,8 @@ impl Tsdb {
                     }
                     meta.series.iter().all(|id| {
                         let coarser = inner
-                            .by_id
-                            .get(id)
-                            .and_then(|k| inner.series.get(k))
+                            .series
+                            .by_id(*id)
                             .map(|s| s.tier(t + 1).and_then(|c| c.sealed_through.get()));
                         match coarser {
                             // Forgotten series: nothing left to protect.
@@ -124,12 +121,9 @@ impl Tsdb {
             };
             progress.bundles_deleted += 1;
             for series in meta.series {
-                let Some(key) = inner.by_id.get(&series).cloned() else {
-                    continue;
-                };
                 let tier = inner
                     .series
-                    .get_mut(&key)
+                    .by_id_mut(series)
                     .and_then(|s| s.tier_mut(usize::from(tier)));
                 if let Some(t) = tier {
                     progress.chunks_deleted += t.refs.retain_bundles(|b| b != id);

@@ -14,9 +14,6 @@
 //! rollup windows the watermark has passed, and retention never deletes finer data whose coarser
 //! window is not durable yet (rollup heads are re-derived from it after a restart).
 
-use std::ops::Bound;
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{aggregate, floor_to};
@@ -35,27 +32,16 @@ pub struct RollupProgress {
     pub done: bool,
 }
 
-/// Next key after `cursor` (or the first key) in a series map.
-pub(super) fn next_key<V>(
-    map: &std::collections::BTreeMap<Arc<[u8]>, V>,
-    cursor: Option<&[u8]>,
-) -> Option<Arc<[u8]>> {
-    let lower = cursor.map_or(Bound::Unbounded, Bound::Excluded);
-    map.range::<[u8], _>((lower, Bound::Unbounded))
-        .next()
-        .map(|(k, _)| Arc::clone(k))
-}
-
 impl Tsdb {
     /// Rolls up at most `max_series` series, continuing where the previous call stopped.
     /// `now_ms` is the current time; only buckets that ended `late_tolerance_ms` before it are
     /// finalized.
     pub fn rollup_step(&self, now_ms: i64, max_series: usize) -> Result<RollupProgress> {
         let mut progress = RollupProgress::default();
-        let mut cache = BundleCache::default();
+        let mut cache = BundleCache::for_rollup();
         while progress.series < max_series {
             let mut inner = lock(&self.inner);
-            let Some(key) = next_key(&inner.series, inner.rollup_cursor.as_deref()) else {
+            let Some(key) = inner.series.next_key(inner.rollup_cursor.as_deref()) else {
                 inner.rollup_cursor = None;
                 progress.done = true;
                 break;

@@ -45,6 +45,53 @@ pub(crate) struct PendingChunk {
     pub seq: u64,
 }
 
+/// Chunks sealed since the last flush. Every flush empties the list, so it is almost always empty,
+/// and an empty list is a null pointer: 8 bytes per tier instead of an empty `Vec`'s 24.
+// The box is the point: an 8-byte handle for a list that exists only between a seal and a flush.
+#[allow(clippy::box_collection)]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pending(Option<Box<Vec<PendingChunk>>>);
+
+impl Pending {
+    /// The chunks, oldest first.
+    pub(crate) fn as_slice(&self) -> &[PendingChunk] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The chunks, oldest first.
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, PendingChunk> {
+        self.as_slice().iter()
+    }
+
+    /// Number of chunks.
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Whether there is none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn push(&mut self, chunk: PendingChunk) {
+        let list = self.0.get_or_insert_with(Box::default);
+        // Exactly one more slot: a tier seals about once per window, and the next flush empties
+        // the list, so an amortized growth buffer would mostly sit empty.
+        list.reserve_exact(1);
+        list.push(chunk);
+    }
+
+    /// Drops chunk `seq`, releasing the list once it is empty.
+    fn ack(&mut self, seq: u64) {
+        if let Some(list) = &mut self.0 {
+            list.retain(|p| p.seq != seq);
+            if list.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+}
+
 /// An optional timestamp in 8 bytes instead of 16: `i64::MIN` stands for none. Stored timestamps
 /// are within ±2^62 (`TS_LIMIT`) and everything derived from them (window ends, rollup limits)
 /// stays far from `i64::MIN`, so the sentinel never stands for a real value. With it, "none" also
@@ -133,7 +180,7 @@ pub(crate) struct TierState {
     /// Open chunk receiving new samples.
     pub head: ChunkEncoder,
     /// Chunks sealed since the last flush.
-    pub pending: Vec<PendingChunk>,
+    pub pending: Pending,
     /// Flushed chunks, by start time (12 bytes each, see refs.rs).
     pub refs: ChunkRefs,
     /// Newest timestamp in sealed chunks (pending or flushed).
@@ -150,7 +197,7 @@ impl TierState {
     pub(crate) fn new(tier: usize, spec: &TierSpec) -> Result<Self> {
         Ok(TierState {
             head: ChunkEncoder::new(tier_columns(tier), spec.resolution_ms)?,
-            pending: Vec::new(),
+            pending: Pending::default(),
             refs: ChunkRefs::default(),
             last_sealed_end: OptTs::NONE,
             sealed_through: OptTs::NONE,
@@ -225,9 +272,6 @@ impl TierState {
         let fresh = ChunkEncoder::new(self.head.columns(), self.head.unit_ms())?;
         let full = std::mem::replace(&mut self.head, fresh);
         *seq += 1;
-        // Exactly one more slot: pending is emptied by every flush, and a series' tiers seal about
-        // once per window, so an amortized growth buffer would mostly sit empty.
-        self.pending.reserve_exact(1);
         self.pending.push(PendingChunk {
             start,
             end,
@@ -241,10 +285,7 @@ impl TierState {
 
     /// Drops the pending chunk `seq` (a flush wrote it), releasing the buffer once none is left.
     pub(crate) fn ack_pending(&mut self, seq: u64) {
-        self.pending.retain(|p| p.seq != seq);
-        if self.pending.is_empty() {
-            self.pending = Vec::new();
-        }
+        self.pending.ack(seq);
     }
 }
 
@@ -254,17 +295,23 @@ pub(crate) const TAIL_BUCKETS: usize = 5;
 
 /// Running sums of the newest raw samples per bucket of the first rollup tier's width, updated on
 /// append, so a bucketed query answers the not yet rolled-up tail without decoding the raw head
-/// from its start (up to a whole raw window). Consecutive buckets from `base`; 88 bytes per series
+/// from its start (up to a whole raw window). Consecutive buckets from `base`; 72 bytes per series
 /// whatever the sample rate. Non-finite samples are left out, as bucketed queries skip them.
 #[derive(Debug, Clone)]
 pub(crate) struct RawTail {
-    /// Bucket index (`ts.div_euclid(width)`) of slot 0; `None` before the first sample.
-    base: Option<i64>,
+    /// Bucket index (`ts.div_euclid(width)`) of slot 0, or [`NO_BUCKET`] before the first sample.
+    base: i64,
     /// Every raw sample with `ts >= covered_from` is counted in the slots.
     covered_from: i64,
     sums: [f64; TAIL_BUCKETS],
-    counts: [u32; TAIL_BUCKETS],
+    /// Samples per bucket. A bucket that would count more than `u16::MAX` (a first rollup tier
+    /// over 65,535 raw resolutions wide) stops being covered, and queries read the tier instead.
+    counts: [u16; TAIL_BUCKETS],
 }
+
+/// [`RawTail::base`] before the first sample (bucket indexes of timestamps within ±2^62 never
+/// reach it).
+const NO_BUCKET: i64 = i64::MIN;
 
 /// One bucket of the raw tail: start, sum and count of its finite samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -277,7 +324,7 @@ pub(crate) struct TailBucket {
 impl RawTail {
     fn new() -> Self {
         RawTail {
-            base: None,
+            base: NO_BUCKET,
             covered_from: i64::MAX,
             sums: [0.0; TAIL_BUCKETS],
             counts: [0; TAIL_BUCKETS],
@@ -288,16 +335,13 @@ impl RawTail {
     /// (`None`: the tier was empty). Samples arrive strictly in time order.
     pub(crate) fn add(&mut self, width: i64, before: Option<i64>, ts: i64, value: f64) {
         let idx = ts.div_euclid(width);
-        let base = match self.base {
-            Some(base) => base,
-            None => {
-                // The first sample seen since the series was created or the store opened: older
-                // samples (restored from disk) are not in the slots.
-                self.covered_from = before.map_or(i64::MIN, |b| b.saturating_add(1));
-                self.base = Some(idx);
-                idx
-            }
-        };
+        if self.base == NO_BUCKET {
+            // The first sample seen since the series was created or the store opened: older
+            // samples (restored from disk) are not in the slots.
+            self.covered_from = before.map_or(i64::MIN, |b| b.saturating_add(1));
+            self.base = idx;
+        }
+        let base = self.base;
         let Some(slot) = idx.checked_sub(base) else {
             return;
         };
@@ -315,7 +359,7 @@ impl RawTail {
                 self.counts[TAIL_BUCKETS - s..].fill(0);
             }
             let new_base = base + shift;
-            self.base = Some(new_base);
+            self.base = new_base;
             self.covered_from = self.covered_from.max(new_base.saturating_mul(width));
             TAIL_BUCKETS - 1
         } else if slot < 0 {
@@ -324,14 +368,23 @@ impl RawTail {
             slot as usize
         };
         if value.is_finite() {
-            self.sums[slot] += value;
-            self.counts[slot] += 1;
+            match self.counts[slot].checked_add(1) {
+                Some(count) => {
+                    self.sums[slot] += value;
+                    self.counts[slot] = count;
+                }
+                // Too many samples to count: this bucket and those before it are not covered.
+                None => {
+                    let end = (self.base + slot as i64 + 1).saturating_mul(width);
+                    self.covered_from = self.covered_from.max(end);
+                }
+            }
         }
     }
 
     /// Whether no sample was counted and no coverage derived yet (a store just opened).
     fn is_unset(&self) -> bool {
-        self.base.is_none() && self.covered_from == i64::MAX
+        self.base == NO_BUCKET && self.covered_from == i64::MAX
     }
 
     /// Derives the tail of a store just opened from the raw head restored from the WAL: every
@@ -370,16 +423,17 @@ impl RawTail {
         if from < self.covered_from || !aligned(from) || !to_ok {
             return None;
         }
-        let Some(base) = self.base else {
+        if self.base == NO_BUCKET {
             return Some(Vec::new());
-        };
+        }
+        let base = self.base;
         Some(
             (0..TAIL_BUCKETS)
                 .filter(|&i| self.counts[i] > 0)
                 .map(|i| TailBucket {
                     start: (base + i as i64).saturating_mul(width),
                     sum: self.sums[i],
-                    count: self.counts[i],
+                    count: u32::from(self.counts[i]),
                 })
                 .filter(|b| b.start >= from && b.start < to)
                 .collect(),
@@ -400,8 +454,8 @@ pub(crate) struct SeriesState {
     pub tail: RawTail,
     /// Tier 0.
     raw: TierState,
-    /// Tiers 1..=len, without spare capacity.
-    rollups: Vec<TierState>,
+    /// Tiers 1..=len (a boxed slice: no spare capacity, 16 bytes).
+    rollups: Box<[TierState]>,
 }
 
 impl SeriesState {
@@ -412,7 +466,7 @@ impl SeriesState {
             wal: WalState::default(),
             tail: RawTail::new(),
             raw: TierState::new(0, &config.tiers[0])?,
-            rollups: Vec::new(),
+            rollups: Box::default(),
         })
     }
 
@@ -453,11 +507,14 @@ impl SeriesState {
             return Err(TsdbError::InvalidArgument("not a rollup tier"));
         }
         if self.rollups.len() < tier {
-            self.rollups.reserve_exact(tier - self.rollups.len());
-            while self.rollups.len() < tier {
-                let t = self.rollups.len() + 1;
-                self.rollups.push(TierState::new(t, &config.tiers[t])?);
+            // At most once per rollup tier in a series' life.
+            let mut rollups = Vec::with_capacity(tier);
+            rollups.extend(std::mem::take(&mut self.rollups));
+            while rollups.len() < tier {
+                let t = rollups.len() + 1;
+                rollups.push(TierState::new(t, &config.tiers[t])?);
             }
+            self.rollups = rollups.into_boxed_slice();
         }
         self.rollups
             .get_mut(tier - 1)
@@ -466,7 +523,7 @@ impl SeriesState {
 
     /// The tiers created so far, finest first, with their index.
     pub(crate) fn tiers(&self) -> impl Iterator<Item = (usize, &TierState)> {
-        std::iter::once(&self.raw).chain(&self.rollups).enumerate()
+        std::iter::once(&self.raw).chain(&*self.rollups).enumerate()
     }
 
     /// The rollup tiers created so far, with their index (≥ 1).
@@ -543,7 +600,8 @@ mod tests {
         // 100 starts the next window.
         t.push(&spec, 3, 100, &[1.0], &mut seq).unwrap();
         assert_eq!((t.pending.len(), t.head.len()), (2, 1));
-        assert_eq!((t.pending[1].start, t.pending[1].end), (4, 99));
+        let second = &t.pending.as_slice()[1];
+        assert_eq!((second.start, second.end), (4, 99));
         assert!(matches!(
             t.push(&spec, 3, 100, &[1.0], &mut seq),
             Err(TsdbError::OutOfOrder { ts: 100, last: 100 })
@@ -564,8 +622,9 @@ mod tests {
         assert!(size_of::<WalState>() <= 24);
         // The chunk references' base and unit (refs.rs) add 8 bytes per tier to save 16 per chunk.
         assert!(size_of::<super::ChunkRefs>() <= 32);
-        assert!(size_of::<TierState>() <= 192);
-        assert!(size_of::<SeriesState>() <= 336);
+        assert_eq!(size_of::<Pending>(), 8);
+        assert!(size_of::<TierState>() <= 160);
+        assert!(size_of::<SeriesState>() <= 280);
     }
 
     #[test]
@@ -602,7 +661,7 @@ mod tests {
             s.rollup_mut_or_create(2, &cfg).unwrap().watermark.get(),
             Some(3_600_000)
         );
-        assert_eq!(s.rollups.capacity(), 2, "no spare tier slots");
+        assert_eq!(s.rollups.len(), 2);
         assert!(s.is_empty());
     }
 
@@ -636,13 +695,13 @@ mod tests {
         for q in seqs {
             s.raw_mut().ack_pending(q);
         }
-        assert_eq!(s.raw().pending.capacity(), 0);
+        assert!(s.raw().pending.0.is_none());
     }
 
     #[test]
     fn raw_tail_covers_only_what_it_counted() {
         // What every series pays for it (docs/performance.md).
-        assert!(std::mem::size_of::<RawTail>() <= 88);
+        assert!(std::mem::size_of::<RawTail>() <= 72);
         let w = 60;
         let sums = |t: &RawTail, from, to, last| {
             t.buckets(w, from, to, last).map(|b| {
@@ -687,6 +746,22 @@ mod tests {
         assert_eq!(sums(&r, 120, 600, Some(110)), Some(vec![]));
         r.add(w, Some(110), 130, 4.0);
         assert_eq!(sums(&r, 120, 600, Some(130)), Some(vec![(120, 4.0, 1)]));
+        // A bucket with more samples than its count holds is no longer covered; later ones are.
+        let wide = 100_000;
+        let mut o = RawTail::new();
+        for ts in 0..70_000 {
+            o.add(wide, (ts > 0).then(|| ts - 1), ts, 1.0);
+        }
+        o.add(wide, Some(69_999), 100_000, 2.0);
+        assert_eq!(o.buckets(wide, 0, 200_000, Some(100_000)), None);
+        let later = o.buckets(wide, 100_000, 200_000, Some(100_000)).unwrap();
+        assert_eq!(
+            later
+                .iter()
+                .map(|b| (b.start, b.sum, b.count))
+                .collect::<Vec<_>>(),
+            vec![(100_000, 2.0, 1)]
+        );
     }
 
     #[test]
