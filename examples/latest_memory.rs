@@ -4,8 +4,6 @@
 //! resources, each with cpu and memory). Counts the live allocations both as requested and
 //! rounded up to mimalloc's size classes. Run with `cargo run --release --example latest_memory`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 
 use pulse::history::latest::{LatestResource, Spacing};
@@ -13,32 +11,9 @@ use pulse::history::Latest;
 use pulse_model::Resource;
 use serde_json::json;
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static LIVE_CLASS: AtomicIsize = AtomicIsize::new(0);
-
-/// The size mimalloc serves a request of `size` bytes from.
-fn class_of(size: usize) -> isize {
-    // SAFETY: a pure computation on mimalloc's size-class table; allocates nothing.
-    unsafe { libmimalloc_sys::mi_good_size(size) as isize }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; the counters are plain atomics.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        LIVE_CLASS.fetch_add(class_of(layout.size()), Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        LIVE_CLASS.fetch_sub(class_of(layout.size()), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+/// The counting allocator the tsdb memory examples use.
+#[path = "../tsdb/examples/common/counting.rs"]
+mod counting;
 
 const HOSTS: usize = 100;
 const CONTAINERS: usize = 100;
@@ -89,10 +64,7 @@ fn main() {
         .collect();
     let n = resources.len() as isize;
     let latest = Latest::default();
-    let (req0, cls0) = (
-        LIVE.load(Ordering::Relaxed),
-        LIVE_CLASS.load(Ordering::Relaxed),
-    );
+    let (req0, cls0) = (counting::live_bytes(), counting::live_class_bytes());
     // One diff per host report, as the history writer applies them, twice over (the second
     // round replaces every entry, as later reports do).
     let mut due = 0;
@@ -109,8 +81,8 @@ fn main() {
     }
     assert_eq!(due, 2 * resources.len(), "every report is 10 s apart");
     let (req, cls) = (
-        LIVE.load(Ordering::Relaxed) - req0,
-        LIVE_CLASS.load(Ordering::Relaxed) - cls0,
+        counting::live_bytes() - req0,
+        counting::live_class_bytes() - cls0,
     );
     println!(
         "history::Latest, {} resources: {:.2} MB = {} B/resource requested, {} B/resource in mimalloc size classes",
