@@ -333,7 +333,7 @@ impl<'a> ChunkDecoder<'a> {
 
     /// Decodes the next sample's values into `out[..columns]` and returns its timestamp, or `None`
     /// after the last sample (at which point the end of the payload has been validated).
-    #[inline]
+    #[inline(always)]
     pub fn next_into(&mut self, out: &mut [f64]) -> Result<Option<i64>> {
         if out.len() < self.columns {
             return Err(TsdbError::InvalidArgument(

@@ -108,7 +108,7 @@ impl TimestampDecoder {
     }
 
     /// Decodes the next tick.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next(&mut self, r: &mut BitReader<'_>) -> Result<i64> {
         let ones = r.read_unary(MAX_PREFIX)?;
         let bits = BUCKET_BITS[ones as usize];

@@ -203,72 +203,95 @@ fn decimal_zeros(n: i64) -> u32 {
     z
 }
 
-/// Encoder state of one column. Every open chunk holds one per column, so it is kept to 16
-/// bytes: the decimal state is stored flat (the tag shares a word with its small fields) and
-/// worked on as an [`EncDecimal`].
-#[derive(Debug, Clone, Copy)]
-enum EncMode {
+/// Which coding a column uses (its first value picks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
     Unset,
-    Xor {
-        prev: u64,
-        /// Leading and trailing zeros of the current window (at most 31 and 63).
-        window: Option<(u8, u8)>,
-    },
-    Decimal {
-        prev: i64,
-        rice: Rice,
-        scale: i8,
-        run: u8,
-        zeros: u8,
-    },
+    Xor,
+    Decimal,
 }
 
-/// Decimal-mode encoder state.
+/// No XOR window yet ([`ValueEncoder::window`]).
+const NO_WINDOW: (u8, u8) = (u8::MAX, u8::MAX);
+
+/// Streaming encoder for one value column (always the current codec format). Every open chunk
+/// holds one per column, so it is kept to 16 bytes: one flat struct whose fields serve the mode
+/// the column's first value picked (an enum of per-mode structs took 32).
 #[derive(Debug, Clone, Copy)]
-struct EncDecimal {
-    scale: i8,
+pub(crate) struct ValueEncoder {
+    /// XOR: the previous value's bits; decimal: the previous integer.
     prev: i64,
+    /// Decimal: the adaptive code parameter.
     rice: Rice,
-    /// Consecutive non-zero deltas whose integers all had trailing decimal zeros (saturating: only
-    /// whether it reached [`COARSEN_AFTER`] matters).
+    /// Decimal: the scale.
+    scale: i8,
+    /// Decimal: consecutive non-zero deltas whose integers all had trailing decimal zeros
+    /// (saturating: only whether it reached [`COARSEN_AFTER`] matters).
     run: u8,
-    /// The fewest trailing zeros among those integers (at most 15).
+    /// Decimal: the fewest trailing zeros among those integers (at most 15).
     zeros: u8,
+    mode: Mode,
+    /// XOR: leading and trailing zeros of the current window (at most 31 and 63), or
+    /// [`NO_WINDOW`].
+    window: (u8, u8),
 }
 
-impl From<EncDecimal> for EncMode {
-    #[inline]
-    fn from(d: EncDecimal) -> EncMode {
-        EncMode::Decimal {
-            prev: d.prev,
-            rice: d.rice,
-            scale: d.scale,
-            run: d.run,
-            zeros: d.zeros,
-        }
-    }
-}
-
-impl EncDecimal {
-    fn new(scale: i8, prev: i64) -> Self {
-        EncDecimal {
-            scale,
-            prev,
+impl Default for ValueEncoder {
+    fn default() -> Self {
+        ValueEncoder {
+            prev: 0,
             rice: Rice::START,
+            scale: 0,
             run: 0,
             zeros: 15,
+            mode: Mode::Unset,
+            window: NO_WINDOW,
+        }
+    }
+}
+
+/// Writes the shift escape for `d` (−16..=15, not 0).
+#[inline]
+fn write_shift(w: &mut BitWriter, d: i8) {
+    w.write_bit(true);
+    write_escape(w, ESC_SHIFT);
+    w.write_bits((i64::from(d) + 16) as u64, SCALE_BITS);
+}
+
+impl ValueEncoder {
+    /// Codes the next value.
+    #[inline]
+    pub(crate) fn push(&mut self, w: &mut BitWriter, v: f64) {
+        match self.mode {
+            Mode::Decimal => self.push_decimal(w, v),
+            Mode::Xor => {
+                write_xor(w, v.to_bits() ^ self.prev as u64, &mut self.window);
+                self.prev = v.to_bits() as i64;
+            }
+            Mode::Unset => match find_scale(v, None) {
+                Some((scale, n)) => {
+                    w.write_bit(true);
+                    w.write_bits((i64::from(scale) + 16) as u64, SCALE_BITS);
+                    // The first integer is coded against 0 without adapting `k`: its size says
+                    // nothing about the deltas that follow.
+                    let mut first = Rice::START;
+                    write_delta(w, n, &mut first);
+                    self.mode = Mode::Decimal;
+                    self.scale = scale;
+                    self.prev = n;
+                }
+                None => {
+                    w.write_bit(false);
+                    write_xor(w, v.to_bits(), &mut self.window);
+                    self.mode = Mode::Xor;
+                    self.prev = v.to_bits() as i64;
+                }
+            },
         }
     }
 
-    /// Writes the shift escape for `d` (−16..=15, not 0).
-    #[inline]
-    fn write_shift(w: &mut BitWriter, d: i8) {
-        w.write_bit(true);
-        write_escape(w, ESC_SHIFT);
-        w.write_bits((i64::from(d) + 16) as u64, SCALE_BITS);
-    }
-
-    /// If the integers have kept trailing zeros long enough, the coarser `(scale, n)` for `n`.
+    /// Decimal mode: if the integers have kept trailing zeros long enough, the coarser
+    /// `(scale, n)` for `n`.
     #[inline]
     fn coarser(&self, v: f64, n: i64) -> Option<(i8, i64)> {
         if u32::from(self.run) < COARSEN_AFTER {
@@ -288,11 +311,11 @@ impl EncDecimal {
     }
 
     #[inline]
-    fn push(&mut self, w: &mut BitWriter, v: f64) {
+    fn push_decimal(&mut self, w: &mut BitWriter, v: f64) {
         if let Some(n) = to_decimal(v, self.scale) {
             if let Some((t, nc)) = self.coarser(v, n) {
                 let d = self.scale - t;
-                Self::write_shift(w, -d);
+                write_shift(w, -d);
                 self.prev /= POW10_INT[d as usize];
                 self.scale = t;
                 self.restart_run();
@@ -314,7 +337,7 @@ impl EncDecimal {
             }
             self.prev = n;
         } else if let Some((t, n, p)) = find_finer(v, self.scale, self.prev) {
-            Self::write_shift(w, t - self.scale);
+            write_shift(w, t - self.scale);
             self.scale = t;
             self.restart_run();
             write_delta(w, n.wrapping_sub(p), &mut self.rice);
@@ -338,73 +361,6 @@ impl EncDecimal {
     fn restart_run(&mut self) {
         self.run = 0;
         self.zeros = 15;
-    }
-}
-
-/// Streaming encoder for one value column (always the current codec format).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ValueEncoder {
-    mode: EncMode,
-}
-
-impl Default for ValueEncoder {
-    fn default() -> Self {
-        ValueEncoder {
-            mode: EncMode::Unset,
-        }
-    }
-}
-
-impl ValueEncoder {
-    /// Codes the next value.
-    #[inline]
-    pub(crate) fn push(&mut self, w: &mut BitWriter, v: f64) {
-        match self.mode {
-            EncMode::Unset => match find_scale(v, None) {
-                Some((scale, n)) => {
-                    w.write_bit(true);
-                    w.write_bits((i64::from(scale) + 16) as u64, SCALE_BITS);
-                    // The first integer is coded against 0 without adapting `k`: its size says
-                    // nothing about the deltas that follow.
-                    let mut first = Rice::START;
-                    write_delta(w, n, &mut first);
-                    self.mode = EncDecimal::new(scale, n).into();
-                }
-                None => {
-                    w.write_bit(false);
-                    let mut window = None;
-                    write_xor(w, v.to_bits(), &mut window);
-                    self.mode = EncMode::Xor {
-                        prev: v.to_bits(),
-                        window,
-                    };
-                }
-            },
-            EncMode::Xor {
-                ref mut prev,
-                ref mut window,
-            } => {
-                write_xor(w, v.to_bits() ^ *prev, window);
-                *prev = v.to_bits();
-            }
-            EncMode::Decimal {
-                prev,
-                rice,
-                scale,
-                run,
-                zeros,
-            } => {
-                let mut dec = EncDecimal {
-                    scale,
-                    prev,
-                    rice,
-                    run,
-                    zeros,
-                };
-                dec.push(w, v);
-                self.mode = dec.into();
-            }
-        }
     }
 }
 
@@ -435,16 +391,18 @@ fn write_delta(w: &mut BitWriter, delta: i64, rice: &mut Rice) {
     rice.update(z);
 }
 
+/// Codes an XOR; `window` is the current window's leading and trailing zeros, or [`NO_WINDOW`]
+/// (never used: no XOR has 255 leading zeros).
 #[inline]
-fn write_xor(w: &mut BitWriter, xor: u64, window: &mut Option<(u8, u8)>) {
+fn write_xor(w: &mut BitWriter, xor: u64, window: &mut (u8, u8)) {
     if xor == 0 {
         w.write_bit(false);
         return;
     }
     let lead = xor.leading_zeros().min(31);
     let trail = xor.trailing_zeros();
-    match window.map(|(l, t)| (u32::from(l), u32::from(t))) {
-        Some((wl, wt)) if lead >= wl && trail >= wt => {
+    match (u32::from(window.0), u32::from(window.1)) {
+        (wl, wt) if lead >= wl && trail >= wt => {
             w.write_bits(0b10, 2);
             w.write_bits(xor >> wt, 64 - wl - wt);
         }
@@ -456,7 +414,7 @@ fn write_xor(w: &mut BitWriter, xor: u64, window: &mut Option<(u8, u8)>) {
             );
             w.write_bits(xor >> trail, meaningful);
             // lead ≤ 31, trail ≤ 63 (xor is not 0).
-            *window = Some((lead as u8, trail as u8));
+            *window = (lead as u8, trail as u8);
         }
     }
 }
@@ -660,10 +618,8 @@ mod tests {
         for &v in &values {
             enc.push(&mut w, v);
         }
-        match enc.mode {
-            EncMode::Decimal { scale, run, .. } => assert_eq!((scale, run), (MIN_SCALE, u8::MAX)),
-            other => panic!("unexpected mode {other:?}"),
-        }
+        assert_eq!(enc.mode, Mode::Decimal);
+        assert_eq!((enc.scale, enc.run), (MIN_SCALE, u8::MAX));
     }
 
     fn round_trip(values: &[f64]) -> usize {
@@ -788,10 +744,8 @@ mod tests {
         for &v in &values[..83] {
             enc.push(&mut w, v);
         }
-        match enc.mode {
-            EncMode::Decimal { scale, .. } => assert_eq!(scale, -3, "coarsened back to thousands"),
-            other => panic!("unexpected mode {other:?}"),
-        }
+        assert_eq!(enc.mode, Mode::Decimal);
+        assert_eq!(enc.scale, -3, "coarsened back to thousands");
     }
 
     #[test]
@@ -802,9 +756,9 @@ mod tests {
             w.write_bit(true);
             w.write_bits(16, SCALE_BITS);
             write_delta(&mut w, 7, &mut Rice::START.clone());
-            EncDecimal::write_shift(&mut w, d);
+            write_shift(&mut w, d);
             if then_shift {
-                EncDecimal::write_shift(&mut w, 1);
+                write_shift(&mut w, 1);
             }
             w.write_bit(false);
             let mut bytes = Vec::new();
@@ -823,7 +777,7 @@ mod tests {
         w.write_bit(true);
         w.write_bits(0, EXP_BITS_V2);
         write_delta(&mut w, 7, &mut Rice::START.clone());
-        EncDecimal::write_shift(&mut w, 1);
+        write_shift(&mut w, 1);
         w.write_bit(false);
         let mut bytes = Vec::new();
         w.append_to(&mut bytes);
