@@ -217,6 +217,7 @@ pub async fn start(settings: Settings) -> Result<Running> {
     });
 
     let app_state = state.clone();
+    let conn_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
@@ -231,6 +232,10 @@ pub async fn start(settings: Settings) -> Result<Running> {
     // Responses are written out in pieces of at most this much, so long-lived WebSocket
     // connections keep their initial write buffer (see `http::slices`).
     .h1_write_buffer_size(http::slices::WRITE_BUFFER)
+    // A peer that stops reading would otherwise hold its session and frames forever.
+    .on_connect(move |conn, _| {
+        http::peer::limit_unacknowledged(conn, conn_state.settings().ws.idle_timeout)
+    })
     .shutdown_timeout(5)
     .bind(listen)
     .map_err(|e| Error::Config {

@@ -285,3 +285,89 @@ async fn a_client_that_stops_reading_is_resynced_and_never_slows_the_others() {
         &stalled_state.seen[..8.min(stalled_state.seen.len())]
     );
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_idle_timeout() {
+    // With its socket full a session is never polled, so its own ping timer cannot close it:
+    // the connection's TCP_USER_TIMEOUT (the idle timeout) must.
+    let srv = TestServer::start_with(|s| {
+        s.ws.queue_capacity = 8;
+        s.ws.ping_interval = Duration::from_secs(1);
+        s.ws.idle_timeout = Duration::from_secs(5);
+    });
+    let token = srv.token(&["monitoring:read"], None);
+    let tenant = srv.running.state.tenants.get("default").unwrap();
+    let registry = tenant.registry().unwrap();
+    let hub = tenant.hub();
+
+    let mut stalled = connect(&srv.ws_url("/ws"), &token, &[]).await.unwrap();
+    next_json(&mut stalled).await;
+    next_json(&mut stalled).await;
+    // A reader that answers pings stays connected well past the idle timeout.
+    let mut healthy = connect(&srv.ws_url("/ws"), &token, &[]).await.unwrap();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let healthy_reader = tokio::spawn(async move {
+        let mut frames = 0usize;
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                msg = healthy.next() => match msg {
+                    Some(Ok(Message::Text(_))) => frames += 1,
+                    Some(Ok(Message::Close(c))) => panic!("the reading client was closed: {c:?}"),
+                    Some(Ok(_)) => {}
+                    other => panic!("the reading client lost its connection: {other:?}"),
+                },
+            }
+        }
+        frames
+    });
+    while hub.subscriber_count() < 2 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Deltas of ~3 MB, so that within a second (well before the session's own idle check) the
+    // stalled client's socket buffers are full and the server holds frames it cannot write.
+    let mut rng = StdRng::seed_from_u64(11);
+    for round in 0..12 {
+        let mut snap = gen::snapshot(&mut rng, 0, 0, now_ms());
+        snap.records = (0..800)
+            .map(|i| {
+                pulse::model::SourceRecord::new(
+                    format!("big-{i}"),
+                    pulse::model::ResourceType::AppContainer,
+                    format!("container-{i}-{round}-{}", "y".repeat(4000)),
+                    pulse::model::Status::Online,
+                )
+            })
+            .collect();
+        registry.send(Ingest(snap)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(105)).await;
+    }
+
+    // The stalled session goes away on its own, releasing its subscription; the reader stays.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while hub.subscriber_count() > 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled client is still connected 30 s later"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = stop.send(());
+    assert!(healthy_reader.await.unwrap() >= 12);
+
+    // Reading again, the stalled client finds its connection gone: the kernel aborted it, so
+    // the read fails rather than ending with the session's "idle timeout" close frame.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stalled.next().await {
+                Some(Ok(Message::Close(c))) => break format!("close frame {c:?}"),
+                Some(Ok(_)) => {}
+                other => break format!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the stalled client's connection was not ended");
+    assert!(!end.starts_with("close frame"), "{end}");
+}

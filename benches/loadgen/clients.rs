@@ -137,11 +137,38 @@ pub async fn run_reader(
     }
 }
 
-/// Connects a client that never reads (a stalled browser tab).
+/// Connects a client that never reads (a stalled browser tab). At the end it reads once to
+/// tell whether the server still holds the connection (it should abort it after the WebSocket
+/// idle timeout).
 pub async fn run_stalled(i: usize, server: SocketAddr, token: String, stop: Arc<AtomicBool>) {
     let ws = connect(i, server, &token).await;
     while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    drop(ws);
+    let Ok(mut ws) = ws else {
+        eprintln!("fanout: the stalled client could not connect");
+        return;
+    };
+    // A dropped connection shows once the client reads again: what was buffered is delivered,
+    // the window update then meets a reset. A held one goes on delivering frames, or the
+    // session, polled again, closes it properly for having been silent.
+    let verdict = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) => break true,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break false,
+            }
+        }
+    })
+    .await;
+    let held = verdict.unwrap_or(true);
+    println!(
+        "fanout: the stalled client's connection was {} at the end",
+        if held {
+            "still held"
+        } else {
+            "dropped by the server"
+        }
+    );
 }

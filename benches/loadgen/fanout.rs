@@ -188,6 +188,13 @@ pub async fn run(args: FanoutArgs) {
             0.0
         }
     );
+    if args.stalled {
+        let series: Vec<String> = rss_samples
+            .iter()
+            .map(|(s, b)| format!("{s} s {:.1}", mb(*b)))
+            .collect();
+        println!("fanout: server RSS (MB) every 10 s: {}", series.join(", "));
+    }
     let deltas = stats.deltas.load(Ordering::Relaxed);
     println!(
         "fanout: delta frames {deltas}, mean {:.0} bytes",

@@ -1,4 +1,4 @@
-//! The per-tenant history writer: subscribes to the tenant hub's diffs (no polling), turns every
+//! The per-tenant history writer: subscribes to the tenant change hub's diffs (no polling), turns every
 //! changed resource into samples, batches them and hands batches to the history service; it also
 //! keeps the tenant's newest values for `/metrics/resources` and offers samples to remote_write.
 
@@ -12,7 +12,7 @@ use super::latest::{LatestResource, Spacing, STATUS_SERIES};
 use super::remote_write::RemoteSample;
 use super::service::HistorySink;
 use super::store::{series_key, Sample};
-use crate::monitor::registry::{Changes, HubItem};
+use crate::monitor::registry::{ChangeItem, Changes};
 
 /// Mailbox capacity of a writer (it receives only its hub stream and timers).
 pub const MAILBOX_CAPACITY: usize = 64;
@@ -29,19 +29,19 @@ const MIN_SPACING_MS: i64 = 1_000;
 pub struct HistoryWriter {
     org: Arc<str>,
     sink: HistorySink,
-    subscription: Option<Subscription<HubItem>>,
+    subscription: Option<Subscription<ChangeItem>>,
     buffer: Vec<Sample>,
     remote: Vec<RemoteSample>,
     _guard: ExitGuard,
 }
 
 impl HistoryWriter {
-    /// A writer for `org` reading `subscription` (taken from the tenant hub before start, so no
+    /// A writer for `org` reading `subscription` (taken from the tenant change hub before start, so no
     /// diff published after the start is missed).
     pub fn new(
         org: Arc<str>,
         sink: HistorySink,
-        subscription: Subscription<HubItem>,
+        subscription: Subscription<ChangeItem>,
         guard: ExitGuard,
     ) -> Self {
         HistoryWriter {
@@ -136,13 +136,11 @@ impl Actor for HistoryWriter {
     }
 }
 
-impl StreamHandler<HubEvent<HubItem>> for HistoryWriter {
-    fn handle(&mut self, event: HubEvent<HubItem>, _: &mut Self::Context) {
+impl StreamHandler<HubEvent<ChangeItem>> for HistoryWriter {
+    fn handle(&mut self, event: HubEvent<ChangeItem>, _: &mut Self::Context) {
         match event {
-            HubEvent::Item(HubItem::Delta { changes, .. }) => self.record(&changes),
-            HubEvent::Item(HubItem::Reset) => self.sink.latest.reset(&self.org),
-            // Alert frames carry no metric values.
-            HubEvent::Item(HubItem::Alert { .. }) => {}
+            HubEvent::Item(ChangeItem::Changed(changes)) => self.record(&changes),
+            HubEvent::Item(ChangeItem::Reset) => self.sink.latest.reset(&self.org),
             HubEvent::Lagged { dropped, discarded } => {
                 // The changes are lost for history; the next diffs of the same resources
                 // carry them whole again, so nothing needs a resync.

@@ -8,6 +8,7 @@ pub mod health;
 pub mod history;
 pub mod nodes;
 pub mod notifications;
+pub mod peer;
 pub mod resources;
 pub mod security;
 pub mod slices;

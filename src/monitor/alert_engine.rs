@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 
 use super::clock;
 use super::notifier::Kick;
-use super::registry::{AlertLists, GetAllResources, HubItem, SetAlerts};
+use super::registry::{AlertLists, ChangeItem, GetAllResources, HubItem, SetAlerts};
 use super::tenant::TenantHandle;
 use crate::error::{Error, Result};
 use crate::notify::plan;
@@ -485,7 +485,7 @@ impl Actor for AlertEngine {
         let mut events = Vec::new();
         self.step(&Signal::Restarted, clock::now(), &mut events);
         self.settle(events, None, ctx);
-        ctx.add_stream(self.tenant.hub().subscribe(HUB_QUEUE).events());
+        ctx.add_stream(self.tenant.changes().subscribe(HUB_QUEUE).events());
         self.rebuild(ctx);
         ctx.run_interval(TICK, |act, ctx| {
             let mut events = Vec::new();
@@ -524,10 +524,10 @@ impl Actor for AlertEngine {
     }
 }
 
-impl StreamHandler<HubEvent<HubItem>> for AlertEngine {
-    fn handle(&mut self, event: HubEvent<HubItem>, ctx: &mut Self::Context) {
+impl StreamHandler<HubEvent<ChangeItem>> for AlertEngine {
+    fn handle(&mut self, event: HubEvent<ChangeItem>, ctx: &mut Self::Context) {
         match event {
-            HubEvent::Item(HubItem::Delta { changes, .. }) => {
+            HubEvent::Item(ChangeItem::Changed(changes)) => {
                 self.observe(&changes.upserted, &changes.removed, ctx);
             }
             HubEvent::Lagged { dropped, .. } => {
@@ -536,11 +536,10 @@ impl StreamHandler<HubEvent<HubItem>> for AlertEngine {
             }
             // A restarted registry re-learns its resources from the sources; alerts stay as they
             // are until their resources are observed again. It has lost the alert lists, though.
-            HubEvent::Item(HubItem::Reset) => {
+            HubEvent::Item(ChangeItem::Reset) => {
                 self.sent_lists = None;
                 self.lists_dirty = true;
             }
-            HubEvent::Item(HubItem::Alert { .. }) => {}
         }
     }
 

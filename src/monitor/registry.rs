@@ -24,7 +24,7 @@ pub const MAILBOX_CAPACITY: usize = 4096;
 /// How often stale sources are looked for.
 const STALE_SWEEP: Duration = Duration::from_secs(1);
 
-/// What the registry publishes to its hub.
+/// What the registry publishes to its frame hub, for WebSocket sessions.
 #[derive(Debug, Clone)]
 pub enum HubItem {
     /// One `rawData` delta frame, already serialised once for every subscriber.
@@ -35,8 +35,6 @@ pub enum HubItem {
         seq: u64,
         /// The complete WebSocket frame text.
         frame: Arc<str>,
-        /// The same diff as whole resources, for in-process consumers (history, alerts).
-        changes: Arc<Changes>,
     },
     /// The registry restarted: every subscriber must resync from a full state.
     Reset,
@@ -48,6 +46,20 @@ pub enum HubItem {
         /// The complete WebSocket frame text.
         frame: Arc<str>,
     },
+}
+
+/// What the registry publishes to its change hub, for in-process consumers (history writer,
+/// alert engine).
+///
+/// It is a hub of its own so that a browser session's queue holds only the frames it sends: a
+/// stalled client keeps up to a queue's worth of items alive, and the whole resources of 128
+/// diffs are about 10 MB at 10,000 resources, five times their frames.
+#[derive(Debug, Clone)]
+pub enum ChangeItem {
+    /// The diff just published as a frame, as whole resources.
+    Changed(Arc<Changes>),
+    /// The registry restarted.
+    Reset,
 }
 
 /// The resources one diff touched, whole (not as patches), so in-process consumers such as the
@@ -102,6 +114,7 @@ pub struct Registry {
     org: String,
     state: RegistryState,
     hub: Hub<HubItem>,
+    changes: Hub<ChangeItem>,
     epoch: u64,
     seq: u64,
     coalesce: Duration,
@@ -137,12 +150,20 @@ impl Default for AlertLists {
 }
 
 impl Registry {
-    /// A registry for `org` publishing to `hub`, coalescing changes within `coalesce`.
-    pub fn new(org: String, hub: Hub<HubItem>, coalesce: Duration, guard: ExitGuard) -> Self {
+    /// A registry for `org` publishing frames to `hub` and whole resources to `changes`,
+    /// coalescing changes within `coalesce`.
+    pub fn new(
+        org: String,
+        hub: Hub<HubItem>,
+        changes: Hub<ChangeItem>,
+        coalesce: Duration,
+        guard: ExitGuard,
+    ) -> Self {
         Registry {
             org,
             state: RegistryState::new(),
             hub,
+            changes,
             epoch: rand::random::<u64>() >> 12,
             seq: 0,
             coalesce,
@@ -212,11 +233,11 @@ impl Registry {
                 .collect(),
             removed: diff.removed,
         };
+        self.changes.publish(ChangeItem::Changed(Arc::new(changes)));
         let report = self.hub.publish(HubItem::Delta {
             epoch: self.epoch,
             seq: self.seq,
             frame: Arc::from(frame),
-            changes: Arc::new(changes),
         });
         metrics::counter!(names::REGISTRY_DIFFS, "org" => self.org.clone()).increment(1);
         metrics::gauge!(names::REGISTRY_RESOURCES, "org" => self.org.clone())
@@ -348,6 +369,7 @@ impl Actor for Registry {
         self.stats = self.current_stats();
         // Subscribers hold state of an earlier incarnation (if any): make them resync.
         self.hub.publish(HubItem::Reset);
+        self.changes.publish(ChangeItem::Reset);
         ctx.run_interval(STALE_SWEEP, |act, ctx| {
             if act.state.mark_stale(clock::now()) > 0 {
                 act.schedule_flush(ctx);

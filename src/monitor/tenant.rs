@@ -29,7 +29,7 @@ use super::collector::{self, Collector, CollectorBoard, CollectorSpec};
 use super::endpoints::{self as endpoint_set, ManagedEndpoint};
 use super::ingest::{self, AgentIngest};
 use super::notifier::{self, Notifier};
-use super::registry::{self as registry_actor, ForgetSource, HubItem, Registry};
+use super::registry::{self as registry_actor, ChangeItem, ForgetSource, HubItem, Registry};
 use crate::auth::validate_org_id;
 use crate::error::{Error, Result};
 use crate::history::{writer as history_writer, HistorySink, HistoryWriter};
@@ -47,6 +47,7 @@ type Slot<A> = Arc<RwLock<Option<Addr<A>>>>;
 pub struct TenantHandle {
     org: Arc<str>,
     hub: Hub<HubItem>,
+    changes: Hub<ChangeItem>,
     registry: Slot<Registry>,
     agent_ingest: Slot<AgentIngest>,
     collectors: Slot<Supervisor>,
@@ -75,9 +76,14 @@ impl TenantHandle {
         &self.org
     }
 
-    /// The tenant's fan-out hub of registry diffs.
+    /// The tenant's fan-out hub of WebSocket frames (registry diffs and alerts).
     pub fn hub(&self) -> &Hub<HubItem> {
         &self.hub
+    }
+
+    /// The tenant's fan-out hub of registry diffs as whole resources, for in-process consumers.
+    pub fn changes(&self) -> &Hub<ChangeItem> {
+        &self.changes
     }
 
     /// The current registry incarnation.
@@ -262,6 +268,7 @@ impl Tenants {
         let handle = TenantHandle {
             org: Arc::from(org),
             hub: Hub::new(),
+            changes: Hub::new(),
             registry: Arc::new(RwLock::new(None)),
             agent_ingest: Arc::new(RwLock::new(None)),
             collectors: Arc::new(RwLock::new(None)),
@@ -390,7 +397,9 @@ fn registry_spec(tenant: TenantHandle, coalesce: Duration) -> ChildSpec {
         move |cx: ChildContext| {
             let org = tenant.org().to_owned();
             let hub = tenant.hub().clone();
-            let (addr, handle) = cx.start_actor(|guard| Registry::new(org, hub, coalesce, guard));
+            let changes = tenant.changes().clone();
+            let (addr, handle) =
+                cx.start_actor(|guard| Registry::new(org, hub, changes, coalesce, guard));
             if let Ok(mut slot) = tenant.registry.write() {
                 *slot = Some(addr);
             }
@@ -466,7 +475,7 @@ fn history_writer_spec(tenant: TenantHandle, history: HistorySink) -> ChildSpec 
         RestartPolicy::Permanent,
         move |cx: ChildContext| {
             let org: Arc<str> = Arc::from(tenant.org());
-            let subscription = tenant.hub().subscribe(history_writer::HUB_CAPACITY);
+            let subscription = tenant.changes().subscribe(history_writer::HUB_CAPACITY);
             let sink = history.clone();
             let (_, handle) =
                 cx.start_actor(|guard| HistoryWriter::new(org, sink, subscription, guard));
