@@ -18,14 +18,13 @@ use pulse_actors::{HubEvent, HubEvents};
 use serde_json::{json, Value};
 
 use super::auth::{client_ip, Authed, MonitoringRead};
-use super::slices::Slices;
+use super::slices::{Outbox, Slices};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::monitor::clock;
 use crate::monitor::registry::{FullState, GetFullState, HubItem, SharedText};
 use crate::monitor::TenantHandle;
 use crate::telemetry::names;
-use bytestring::ByteString;
 
 /// Largest frame a client may send.
 const MAX_INBOUND_FRAME: usize = 64 * 1024;
@@ -65,7 +64,9 @@ async fn upgrade(
         last_heard: Instant::now(),
         position: None,
         sync: None,
+        outbox: Outbox::default(),
     };
+    let outbox = session.outbox.clone();
     let mut response =
         ws::handshake(&req).map_err(|e| Error::validation("upgrade", e.to_string()))?;
     let frames = ws::WebsocketContext::with_codec(
@@ -73,7 +74,7 @@ async fn upgrade(
         stream,
         actix_http::ws::Codec::new().max_size(MAX_INBOUND_FRAME),
     );
-    Ok(response.streaming(Slices::new(frames)))
+    Ok(response.streaming(Slices::new(frames, outbox)))
 }
 
 /// Origin check: no Origin (non-browser client) or the same host is allowed; otherwise the origin
@@ -126,18 +127,19 @@ pub struct WsSession {
     /// `(epoch, seq)` of the state the client holds.
     position: Option<(u64, u64)>,
     sync: Option<PendingSync>,
+    /// Where text frames go (shared, not copied); the context writes only control frames.
+    outbox: Outbox,
 }
 
 impl WsSession {
-    fn send(ctx: &mut ws::WebsocketContext<Self>, kind: &'static str, text: impl Into<ByteString>) {
+    fn send(&self, kind: &'static str, text: impl Into<bytes::Bytes>) {
         metrics::counter!(names::WS_FRAMES, "type" => kind).increment(1);
-        ctx.text(text);
+        self.outbox.text(text.into());
     }
 
     /// A frame text shared with every other client, without copying it.
-    fn shared(text: &Arc<str>) -> ByteString {
-        ByteString::try_from(bytes::Bytes::from_owner(SharedText(Arc::clone(text))))
-            .unwrap_or_default()
+    fn shared(text: &Arc<str>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(SharedText(Arc::clone(text)))
     }
 
     fn envelope(kind: &str, data: &str) -> String {
@@ -191,15 +193,15 @@ impl WsSession {
             return;
         };
         match pending.kind {
-            SyncKind::Initial => Self::send(ctx, "initialState", Self::shared(&full.frame)),
+            SyncKind::Initial => self.send("initialState", Self::shared(&full.frame)),
             SyncKind::Resync => {
                 metrics::counter!(names::WS_RESYNCS).increment(1);
-                Self::send(ctx, "resync", Self::envelope("resync", "{}"));
-                Self::send(ctx, "initialState", Self::shared(&full.frame));
+                self.send("resync", Self::envelope("resync", "{}"));
+                self.send("initialState", Self::shared(&full.frame));
             }
             SyncKind::Requested => {
                 let data = String::from_utf8_lossy(&full.data_bytes()).into_owned();
-                Self::send(ctx, "rawData", Self::envelope("rawData", &data));
+                self.send("rawData", Self::envelope("rawData", &data));
             }
         }
         self.position = Some((full.epoch, full.seq));
@@ -224,7 +226,7 @@ impl WsSession {
             Some((e, s)) if e == epoch && seq <= s => {}
             Some((e, s)) if e == epoch && seq == s + 1 => {
                 self.position = Some((e, seq));
-                Self::send(ctx, "rawData", Self::shared(&frame));
+                self.send("rawData", Self::shared(&frame));
             }
             _ => self.start_sync(SyncKind::Resync, ctx),
         }
@@ -235,15 +237,11 @@ impl WsSession {
             .ok()
             .and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
         match kind.as_deref() {
-            Some("ping") => Self::send(
-                ctx,
-                "pong",
+            Some("ping") => self.send("pong",
                 json!({"type": "pong", "data": {"timestamp": clock::now_millis()}}).to_string(),
             ),
             Some("requestData") => self.start_sync(SyncKind::Requested, ctx),
-            _ => Self::send(
-                ctx,
-                "error",
+            _ => self.send("error",
                 json!({"type": "error", "data": {"code": "invalid_message", "message": "expected {\"type\":\"ping\"} or {\"type\":\"requestData\"}"}}).to_string(),
             ),
         }
@@ -257,11 +255,7 @@ impl Actor for WsSession {
         metrics::gauge!(names::WS_CLIENTS).increment(1.0);
         let welcome =
             json!({"message": "Connected to Pulse WebSocket", "orgId": self.tenant.org()});
-        Self::send(
-            ctx,
-            "welcome",
-            Self::envelope("welcome", &welcome.to_string()),
-        );
+        self.send("welcome", Self::envelope("welcome", &welcome.to_string()));
         if let Some(events) = self.events.take() {
             ctx.add_stream(events);
         }
@@ -298,7 +292,7 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 self.start_sync(SyncKind::Resync, ctx);
             }
             HubEvent::Item(HubItem::Alert { kind, frame }) => {
-                Self::send(ctx, kind, Self::shared(&frame));
+                self.send(kind, Self::shared(&frame));
             }
             HubEvent::Item(HubItem::Reset) => {
                 self.position = None;
