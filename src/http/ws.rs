@@ -5,7 +5,9 @@
 //! The actor is polled only when its connection can take more bytes, so a client that stops reading
 //! stops consuming its bounded hub queue; the hub flags it lagging and skips it. When it catches up
 //! the session drops what is queued, sends `resync` and a fresh `initialState`. Memory per client is
-//! therefore bounded by the queue capacity whatever the client does.
+//! therefore bounded by the queue capacity plus one full state whatever the client does, and a
+//! client that never reads again is dropped by the kernel after the idle timeout (`super::peer`).
+//! Text frames go out through the session's [`Outbox`] as views of the shared frame texts.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
