@@ -1,6 +1,7 @@
-//! The per-tenant history writer: subscribes to the tenant change hub's diffs (no polling), turns every
-//! changed resource into samples, batches them and hands batches to the history service; it also
-//! keeps the tenant's newest values for `/metrics/resources` and offers samples to remote_write.
+//! The per-tenant history writer: subscribes to the tenant change hub's diffs (no polling),
+//! turns every changed resource into samples, batches them and hands batches to the history
+//! service; it also keeps the tenant's newest values for `/metrics/resources` and offers samples
+//! to remote_write.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +37,8 @@ pub struct HistoryWriter {
 }
 
 impl HistoryWriter {
-    /// A writer for `org` reading `subscription` (taken from the tenant change hub before start, so no
-    /// diff published after the start is missed).
+    /// A writer for `org` reading `subscription` (taken from the tenant change hub before start,
+    /// so no diff published after the start is missed).
     pub fn new(
         org: Arc<str>,
         sink: HistorySink,
