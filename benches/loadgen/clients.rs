@@ -137,18 +137,33 @@ pub async fn run_reader(
     }
 }
 
-/// Connects a client that never reads (a stalled browser tab). At the end it reads once to
-/// tell whether the server still holds the connection (it should abort it after the WebSocket
-/// idle timeout).
-pub async fn run_stalled(i: usize, server: SocketAddr, token: String, stop: Arc<AtomicBool>) {
-    let ws = connect(i, server, &token).await;
-    while !stop.load(Ordering::Relaxed) {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let Ok(mut ws) = ws else {
+/// Connects a client that stops reading (a stalled browser tab): at once, or once it has its
+/// initial state. At the end it reads again to tell whether the server still holds the
+/// connection (it should abort it after the WebSocket idle timeout).
+pub async fn run_stalled(
+    after_initial: bool,
+    i: usize,
+    server: SocketAddr,
+    token: String,
+    stop: Arc<AtomicBool>,
+) {
+    let Ok(mut ws) = connect(i, server, &token).await else {
         eprintln!("fanout: the stalled client could not connect");
         return;
     };
+    if after_initial {
+        while let Some(Ok(msg)) = ws.next().await {
+            if msg
+                .to_text()
+                .is_ok_and(|t| t.starts_with("{\"type\":\"initialState\""))
+            {
+                break;
+            }
+        }
+    }
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // A dropped connection shows once the client reads again: what was buffered is delivered,
     // the window update then meets a reset. A held one goes on delivering frames, or the
     // session, polled again, closes it properly for having been silent.

@@ -25,8 +25,17 @@ pub struct FanoutArgs {
     pub clients: usize,
     /// Measurement duration.
     pub duration: Duration,
-    /// Also connect one client that never reads.
-    pub stalled: bool,
+    /// Also connect one client that stops reading.
+    pub stalled: Option<Stall>,
+}
+
+/// When the stalled client stops reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    /// It never reads: the worst case, its whole initial state stays unsent.
+    AtConnect,
+    /// It reads `welcome` and `initialState`, then stops (a tab that freezes).
+    AfterInitialState,
 }
 
 fn docker_report(host: usize, statuses: &[String], cpu: &[f64]) -> Value {
@@ -111,8 +120,9 @@ pub async fn run(args: FanoutArgs) {
         // Browsers do not all arrive in the same millisecond: 50 connects per second.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    if args.stalled {
+    if let Some(stall) = args.stalled {
         tasks.push(tokio::spawn(clients::run_stalled(
+            stall == Stall::AfterInitialState,
             args.clients,
             addr,
             server.token.clone(),
@@ -188,7 +198,7 @@ pub async fn run(args: FanoutArgs) {
             0.0
         }
     );
-    if args.stalled {
+    if args.stalled.is_some() {
         let series: Vec<String> = rss_samples
             .iter()
             .map(|(s, b)| format!("{s} s {:.1}", mb(*b)))
@@ -206,7 +216,7 @@ pub async fn run(args: FanoutArgs) {
         stats.frames.load(Ordering::Relaxed),
         stats.resyncs.load(Ordering::Relaxed),
         stats.errors.load(Ordering::Relaxed),
-        if args.stalled {
+        if args.stalled.is_some() {
             " (with one stalled client)"
         } else {
             ""

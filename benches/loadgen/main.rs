@@ -1,7 +1,7 @@
 //! The Pulse load generator: real server process, real clients on loopback.
 //!
 //! ```text
-//! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled]
+//! cargo bench --bench loadgen -- fanout [--clients 500] [--hosts 100] [--containers 100] [--seconds 600] [--stalled | --stalled-after-initial]
 //! cargo bench --bench loadgen -- ingest [--rate 0|N] [--connections 32] [--seconds 30]
 //! cargo bench --bench loadgen -- soak [--agents 200] [--interval-ms 2000] [--minutes 30]
 //! cargo bench --bench loadgen -- truenas [--pools 50] [--datasets 2000] [--snapshots 10000] [--polls 10]
@@ -53,7 +53,13 @@ fn main() {
             containers: num(&args, "--containers", 100) as usize,
             clients: num(&args, "--clients", 500) as usize,
             duration: Duration::from_secs(num(&args, "--seconds", 600)),
-            stalled: args.iter().any(|a| a == "--stalled"),
+            stalled: if args.iter().any(|a| a == "--stalled-after-initial") {
+                Some(fanout::Stall::AfterInitialState)
+            } else if args.iter().any(|a| a == "--stalled") {
+                Some(fanout::Stall::AtConnect)
+            } else {
+                None
+            },
         })),
         Some("ingest") => rt.block_on(ingest::run(ingest::IngestArgs {
             rate: num(&args, "--rate", 0),
