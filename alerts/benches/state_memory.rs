@@ -7,9 +7,6 @@
 //! frequency counts the engine's 5 s save windows in which the state's generation moved. Run with
 //! `cargo bench -p pulse-alerts --bench state_memory`.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use pulse_alerts::{AlertConfig, AlertState, Signal};
 use pulse_model::{
     stable_id, Identity, MetricKind, MetricValue, Metrics, Resource, ResourceType, Source, Status,
@@ -17,34 +14,9 @@ use pulse_model::{
 };
 use serde_json::json;
 
-/// mimalloc (as the server runs), counting live bytes.
-struct Counting;
-
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to mimalloc unchanged; the counter is a plain atomic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        mimalloc::MiMalloc.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        mimalloc::MiMalloc.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        mimalloc::MiMalloc.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+/// Counts live heap (the allocator the workspace's memory examples share).
+#[path = "../../tsdb/examples/common/counting.rs"]
+mod counting;
 
 /// Docker hosts.
 const HOSTS: usize = 100;
@@ -163,7 +135,7 @@ fn main() {
         .collect();
     let resources = HOSTS * (CONTAINERS + 1);
 
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = counting::live_bytes();
     let mut state = AlertState::new();
     let mut now = T0;
     for h in 0..HOSTS {
@@ -174,7 +146,7 @@ fn main() {
             state.step(&observed(c), &config, at);
         }
     }
-    let first = LIVE_BYTES.load(Ordering::Relaxed) - before;
+    let first = counting::live_bytes() - before;
     let first_doc = persisted_size(&state);
 
     // Steady observation: every 100 ms one host re-reported with 10 containers changed, a tick
@@ -215,7 +187,7 @@ fn main() {
             next_save += SAVE_MS;
         }
     }
-    let steady = LIVE_BYTES.load(Ordering::Relaxed) - before;
+    let steady = counting::live_bytes() - before;
     let doc = persisted_size(&state);
     let minutes = STEADY_MS as f64 / 60_000.0;
 

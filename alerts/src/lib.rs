@@ -4,8 +4,8 @@
 //! [`next`]`(state, signal, config, now) → (state', events)` with no I/O, no clock reads and no
 //! async. The engine actor owns an [`AlertState`], feeds it [`Signal`]s (registry observations,
 //! a tick about once a second, operator actions, delivery confirmations), persists the state
-//! when its [`AlertState::generation`] moved, appends the [`AlertEvent`]s to history and hands [`AlertEvent::Notify`] intents to the
-//! notifier.
+//! when its [`AlertState::generation`] moved, appends the [`AlertEvent`]s to history and hands
+//! [`AlertEvent::Notify`] intents to the notifier.
 //!
 //! ## Contract
 //! - Saving the configuration emits nothing: adopt it with [`apply_config`].

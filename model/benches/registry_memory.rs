@@ -6,46 +6,15 @@
 //! fragmentation come on top; the loadgen reads the real server's RSS). Run with
 //! `cargo bench -p pulse-model --bench registry_memory`.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use pulse_model::{
     FacetKey, MetricKind, MetricValue, Metrics, ParentRef, RegistryState, ResourceType, Source,
     SourceRecord, SourceSnapshot, Status, Timestamp,
 };
 use serde_json::json;
 
-/// mimalloc (as the server runs), counting live bytes and allocations.
-struct Counting;
-
-static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
-static LIVE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to mimalloc unchanged; the counters are plain atomics.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE_BYTES.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        LIVE_BLOCKS.fetch_add(1, Ordering::Relaxed);
-        mimalloc::MiMalloc.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        LIVE_BLOCKS.fetch_sub(1, Ordering::Relaxed);
-        mimalloc::MiMalloc.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        mimalloc::MiMalloc.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+/// Counts live heap (the allocator the workspace's memory examples share).
+#[path = "../../tsdb/examples/common/counting.rs"]
+mod counting;
 
 const T0: Timestamp = Timestamp::from_millis(1_800_000_000_000);
 
@@ -207,15 +176,15 @@ fn proxmox_snapshot(cluster: usize) -> SourceSnapshot {
 /// Ingests the snapshots one by one (each built just before, as reports arrive) and prints what
 /// the registry holds afterwards.
 fn measure(label: &str, snapshots: impl Iterator<Item = SourceSnapshot>) {
-    let bytes = LIVE_BYTES.load(Ordering::Relaxed);
-    let blocks = LIVE_BLOCKS.load(Ordering::Relaxed);
+    let bytes = counting::live_bytes();
+    let blocks = counting::live_blocks();
     let mut registry = RegistryState::new();
     for snapshot in snapshots {
         registry.ingest(snapshot, T0);
         drop(registry.take_diff());
     }
-    let bytes = LIVE_BYTES.load(Ordering::Relaxed) - bytes;
-    let blocks = LIVE_BLOCKS.load(Ordering::Relaxed) - blocks;
+    let bytes = counting::live_bytes() - bytes;
+    let blocks = counting::live_blocks() - blocks;
     let n = registry.len() as isize;
     println!(
         "{label}: {n} resources, {:.1} MB live heap = {} bytes and {} allocations per resource",

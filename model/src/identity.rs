@@ -246,20 +246,7 @@ fn normalise_option(field: &mut Option<String>, normalise: fn(&str) -> Option<St
 impl Identity {
     /// Whether it holds no facts at all.
     pub fn is_empty(&self) -> bool {
-        let Identity {
-            machine_id,
-            dmi_uuid,
-            hostnames,
-            ip_addresses,
-            mac_addresses,
-            cluster_name,
-        } = self;
-        machine_id.is_none()
-            && dmi_uuid.is_none()
-            && hostnames.is_empty()
-            && ip_addresses.is_empty()
-            && mac_addresses.is_empty()
-            && cluster_name.is_none()
+        *self == crate::types::EMPTY_IDENTITY
     }
 
     /// Brings every field to its normalised form (see the module docs); idempotent.

@@ -50,8 +50,8 @@ pub struct Identity {
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct CompactIdentity(Option<Box<Identity>>);
 
-/// What an empty [`CompactIdentity`] reads as.
-static EMPTY_IDENTITY: Identity = Identity {
+/// The identity without facts: what an empty [`CompactIdentity`] reads as.
+pub(crate) static EMPTY_IDENTITY: Identity = Identity {
     machine_id: None,
     dmi_uuid: None,
     hostnames: Vec::new(),

@@ -24,7 +24,7 @@ use super::slices::{Outbox, Slices};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::monitor::clock;
-use crate::monitor::registry::{FullState, GetFullState, HubItem, SharedText};
+use crate::monitor::registry::{shared_bytes, FullState, GetFullState, HubItem};
 use crate::monitor::TenantHandle;
 use crate::telemetry::names;
 
@@ -139,11 +139,6 @@ impl WsSession {
         self.outbox.text(text.into());
     }
 
-    /// A frame text shared with every other client, without copying it.
-    fn shared(text: &Arc<str>) -> bytes::Bytes {
-        bytes::Bytes::from_owner(SharedText(Arc::clone(text)))
-    }
-
     fn envelope(kind: &str, data: &str) -> String {
         format!(
             "{{\"type\":\"{kind}\",\"data\":{data},\"timestamp\":{}}}",
@@ -195,11 +190,11 @@ impl WsSession {
             return;
         };
         match pending.kind {
-            SyncKind::Initial => self.send("initialState", Self::shared(&full.frame)),
+            SyncKind::Initial => self.send("initialState", full.frame_bytes()),
             SyncKind::Resync => {
                 metrics::counter!(names::WS_RESYNCS).increment(1);
                 self.send("resync", Self::envelope("resync", "{}"));
-                self.send("initialState", Self::shared(&full.frame));
+                self.send("initialState", full.frame_bytes());
             }
             SyncKind::Requested => {
                 let data = String::from_utf8_lossy(&full.data_bytes()).into_owned();
@@ -228,7 +223,7 @@ impl WsSession {
             Some((e, s)) if e == epoch && seq <= s => {}
             Some((e, s)) if e == epoch && seq == s + 1 => {
                 self.position = Some((e, seq));
-                self.send("rawData", Self::shared(&frame));
+                self.send("rawData", shared_bytes(&frame));
             }
             _ => self.start_sync(SyncKind::Resync, ctx),
         }
@@ -294,7 +289,7 @@ impl StreamHandler<HubEvent<HubItem>> for WsSession {
                 self.start_sync(SyncKind::Resync, ctx);
             }
             HubEvent::Item(HubItem::Alert { kind, frame }) => {
-                self.send(kind, Self::shared(&frame));
+                self.send(kind, shared_bytes(&frame));
             }
             HubEvent::Item(HubItem::Reset) => {
                 self.position = None;

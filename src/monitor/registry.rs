@@ -91,7 +91,7 @@ pub struct FullState {
 impl FullState {
     /// The whole `initialState` frame, shared without copying.
     pub fn frame_bytes(&self) -> bytes::Bytes {
-        bytes::Bytes::from_owner(SharedText(Arc::clone(&self.frame)))
+        shared_bytes(&self.frame)
     }
 
     /// The `data` object alone (the body of `/api/state`), shared without copying.
@@ -100,8 +100,13 @@ impl FullState {
     }
 }
 
+/// A frame text as `Bytes` sharing its buffer (no copy), for sending it to many clients.
+pub fn shared_bytes(text: &Arc<str>) -> bytes::Bytes {
+    bytes::Bytes::from_owner(SharedText(Arc::clone(text)))
+}
+
 /// Lets an `Arc<str>` back a `Bytes` without copying.
-pub struct SharedText(pub Arc<str>);
+struct SharedText(Arc<str>);
 
 impl AsRef<[u8]> for SharedText {
     fn as_ref(&self) -> &[u8] {

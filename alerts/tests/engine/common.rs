@@ -151,6 +151,16 @@ impl Engine {
         self.send(Signal::Tick, t(s))
     }
 
+    /// The `Delivered` confirmation of the oldest undelivered notification item, if any.
+    pub fn deliver_oldest(&self) -> Option<Signal> {
+        let item = self.state.undelivered().next()?;
+        let (alert_id, event) = item.event_id.rsplit_once(':')?;
+        Some(Signal::Delivered {
+            alert_id: alert_id.into(),
+            event: event.into(),
+        })
+    }
+
     /// Ids of the firing alerts, sorted.
     pub fn active(&self) -> Vec<String> {
         let mut ids: Vec<String> = self.state.active_alerts().map(|a| a.id.clone()).collect();

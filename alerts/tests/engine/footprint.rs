@@ -390,20 +390,7 @@ fn check_generation(ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Remove { vm } => Signal::Removed {
                 id: format!("vm-{vm}"),
             },
-            Op::Deliver => {
-                let oldest = engine
-                    .state
-                    .undelivered()
-                    .next()
-                    .map(|i| i.event_id.clone());
-                match oldest.as_deref().and_then(|id| id.rsplit_once(':')) {
-                    Some((alert_id, event)) => Signal::Delivered {
-                        alert_id: alert_id.into(),
-                        event: event.into(),
-                    },
-                    None => Signal::Tick,
-                }
-            }
+            Op::Deliver => engine.deliver_oldest().unwrap_or(Signal::Tick),
             Op::Restart => {
                 let state = restored(&engine.state);
                 prop_assert_eq!(&state, &engine.state);

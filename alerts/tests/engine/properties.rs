@@ -159,23 +159,10 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     t(now),
                 )
             }
-            Op::Deliver => {
-                let oldest = engine
-                    .state
-                    .undelivered()
-                    .next()
-                    .map(|i| i.event_id.clone());
-                match oldest.as_deref().and_then(|id| id.rsplit_once(':')) {
-                    Some((alert_id, event)) => engine.send(
-                        Signal::Delivered {
-                            alert_id: alert_id.into(),
-                            event: event.into(),
-                        },
-                        t(now),
-                    ),
-                    None => Vec::new(),
-                }
-            }
+            Op::Deliver => match engine.deliver_oldest() {
+                Some(delivered) => engine.send(delivered, t(now)),
+                None => Vec::new(),
+            },
             Op::Reconfigure { variant } => {
                 let config = config(*variant);
                 let before = engine.log.len();
