@@ -1,8 +1,9 @@
 //! Heap held per resource by the history's newest-value map (`pulse::history::Latest`, behind
 //! `/metrics/resources` and remote_write labels, which also holds the history writer's
-//! per-resource sample spacing), for the fan-out load of `benches/loadgen` (100 Docker hosts × 100 containers, 10,100
-//! resources, each with cpu and memory). Counts the live allocations both as requested and
-//! rounded up to mimalloc's size classes. Run with `cargo run --release --example latest_memory`.
+//! per-resource sample spacing), for the fan-out load of `benches/loadgen` (100 Docker hosts ×
+//! 100 containers, 10,100 resources, each with cpu and memory). Counts the live allocations both
+//! as requested and rounded up to mimalloc's size classes. Run with
+//! `cargo run --release --example latest_memory`.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use pulse::history::Latest;
 use pulse_model::Resource;
 use serde_json::json;
 
-/// The counting allocator the tsdb memory examples use.
+/// Counts live heap (the allocator the workspace's memory examples share).
 #[path = "../tsdb/examples/common/counting.rs"]
 mod counting;
 

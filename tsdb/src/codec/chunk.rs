@@ -389,6 +389,7 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<DecodedChunk> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::aggregate::round_significant;
     use proptest::prelude::*;
 
     fn encode(samples: &[(i64, f64)], unit: i64) -> Vec<u8> {
@@ -652,7 +653,8 @@ mod tests {
                             }
                             (_, 1) => {
                                 let f = 1.0 + (((r >> 16) % 2001) as f64 - 1000.0) / 10_000.0;
-                                level[1] = sig4(level[1] * f);
+                                // 4 significant digits, as the server stores rates.
+                                level[1] = round_significant(level[1] * f, 4);
                                 level[1]
                             }
                             (_, 2) => {
@@ -666,18 +668,6 @@ mod tests {
                 (t, row)
             })
             .collect()
-    }
-
-    /// `v` to 4 significant digits (what the server stores for rates).
-    pub(super) fn sig4(v: f64) -> f64 {
-        let decimals = 3 - v.abs().log10().floor() as i32;
-        if decimals >= 0 {
-            let p = 10f64.powi(decimals);
-            (v * p).round() / p
-        } else {
-            let p = 10f64.powi(-decimals);
-            (v / p).round() * p
-        }
     }
 
     /// The encoder's in-memory layout may change, its bytes may not: stores hold them (and WAL

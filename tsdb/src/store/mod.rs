@@ -8,7 +8,7 @@
 //! flush only while snapshotting dirty state (the sled write and fsync run outside it), rollup and
 //! retention for one series at a time, queries only to copy the heads of the series they read.
 
-mod aggregate;
+pub(crate) mod aggregate;
 mod blocks;
 mod bundle;
 mod config;
